@@ -1,0 +1,97 @@
+"""Immutable case events: the audit trail (平安建设条例: 不得瞒报、漏报、拒报).
+
+Every change to a case is an :class:`Event` with who, when, why and what. Events are frozen
+dataclasses; there is no update or delete path in the domain. The service layer persists them
+append-only and replays them with :func:`routing.lifecycle.replay` to check the stored status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+
+SYSTEM_ACTOR = "system"
+
+
+def _freeze(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(payload or {}))
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware (UTC)."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One immutable fact about a case.
+
+    Attributes:
+        kind: what happened, an English snake_case code (``status_changed``, ``risk_alert`` ...).
+        actor: who did it (a person id, ``citizen:<id>`` or ``system``).
+        at: when it happened (timezone-aware).
+        reason: why, in words a reviewer can read (may be Chinese).
+        case_id: the case it belongs to ('' when not yet known; the service fills it).
+        payload: read-only details (from/to status, body ids, dates as ISO strings ...).
+    """
+
+    kind: str
+    actor: str
+    at: datetime
+    reason: str = ""
+    case_id: str = ""
+    payload: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            raise ValueError("an event needs a kind")
+        if not self.actor:
+            raise ValueError("an event needs an actor")
+        if not isinstance(self.payload, MappingProxyType):
+            object.__setattr__(self, "payload", _freeze(self.payload))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (``at`` as ISO 8601)."""
+        return {
+            "kind": self.kind,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+            "case_id": self.case_id,
+            "payload": dict(self.payload),
+        }
+
+
+def make_event(
+    kind: str,
+    actor: str,
+    reason: str = "",
+    *,
+    case_id: str = "",
+    at: datetime | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> Event:
+    """Build an event, stamping the current UTC time when ``at`` is not given.
+
+    Args:
+        kind: event code.
+        actor: who caused it.
+        reason: why.
+        case_id: the case id, if known.
+        at: the event time; defaults to now (UTC).
+        payload: details, copied and frozen.
+
+    Returns:
+        The frozen event.
+    """
+    return Event(
+        kind=kind,
+        actor=actor,
+        at=at or utcnow(),
+        reason=reason,
+        case_id=case_id,
+        payload=_freeze(payload),
+    )
