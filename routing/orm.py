@@ -1,0 +1,129 @@
+"""Tables of the case store (SQLAlchemy 2 typed declarative style)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from routing.db import Base
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class CaseCounter(Base):
+    """Last case number issued per year (FQ-YYYY-NNNNNN)."""
+
+    __tablename__ = "case_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """One complaint, dispute or petition, from filing to archive."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    category_l2: Mapped[str | None] = mapped_column(String(64))
+    category_l3: Mapped[str | None] = mapped_column(String(64))
+    dispute_type: Mapped[str | None] = mapped_column(String(32))
+    classifier_confidence: Mapped[float | None] = mapped_column(Float)
+    subject: Mapped[str] = mapped_column(Text)
+    narrative_original: Mapped[str] = mapped_column(Text)
+    narrative_normalised: Mapped[str] = mapped_column(Text)
+    script: Mapped[str] = mapped_column(String(12), default="simplified")
+    location_text: Mapped[str | None] = mapped_column(Text)
+    location_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    county_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    respondent: Mapped[str | None] = mapped_column(Text)
+    demand: Mapped[str | None] = mapped_column(Text)
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(128), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    risk_level: Mapped[str] = mapped_column(String(8), default="blue")
+    human_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    handling_body: Mapped[str | None] = mapped_column(String(128))
+    tier: Mapped[str | None] = mapped_column(String(32))
+    routing_explanation: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    satisfaction: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.seq", cascade="save-update"
+    )
+
+
+class CaseEvent(Base):
+    """An append-only audit entry: who did what to a case, when and why."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    status_after: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Alert(Base):
+    """A risk alert for the governance centre (crisis words, red risk)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "acknowledged", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    level: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(Text)
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HandoffRequest(Base):
+    """A citizen's request for a human, with or without a case yet."""
+
+    __tablename__ = "handoff_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,74 @@
+"""Text normalisation and personal-data masking shared by every layer.
+
+NLU, the classifier and the entity extractor all see the same normalised Simplified text;
+the original is kept as evidence on the case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Zero-width, bidi controls and other invisible format characters citizens' phones insert.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc  # imported lazily: nothing happens at import time
+
+    return opencc.OpenCC("t2s")
+
+
+def clean(text: str) -> str:
+    """Apply NFKC (full-width digits and letters become ASCII) and drop invisible characters.
+
+    Args:
+        text: raw text from a citizen.
+
+    Returns:
+        The cleaned text, still in the script the citizen used.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    return _CONTROL.sub("", text).strip()
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional Chinese characters to Simplified (OpenCC t2s)."""
+    return _t2s().convert(text)
+
+
+def normalise(text: str) -> str:
+    """Return the form every model sees: cleaned, then Simplified."""
+    return to_simplified(clean(text))
+
+
+def is_traditional(text: str) -> bool:
+    """Tell whether the text was written in Traditional characters.
+
+    A message counts as Traditional when converting it to Simplified changes at least one
+    character; text with no convertible characters counts as Simplified.
+    """
+    cleaned = clean(text)
+    return to_simplified(cleaned) != cleaned
+
+
+def mask_pii(text: str) -> str:
+    """Mask ID-card and phone numbers so a line can be logged.
+
+    Args:
+        text: any text; it is cleaned first so full-width digits cannot slip through.
+
+    Returns:
+        The text with ID-card numbers as ``330681********123X`` style and phones as ``138****5678``.
+    """
+    text = clean(text)
+    text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
+    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    return _LANDLINE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
