@@ -1,0 +1,345 @@
+"""Entity extraction from a citizen's narrative: place, respondents, money, dates, people, contacts.
+
+Respondents (邻居, 物业, 房东, named companies …) come from the project's spaCy pipeline
+(:mod:`routing.nlp.pipeline`: jieba tokens + an EntityRuler whose patterns are data). Numbers
+with a fixed shape — phones, ID cards, case numbers, amounts, dates, head counts — are read
+with regular expressions on the normalised text, which is both faster and more exact than
+token patterns for them. The place comes from :mod:`routing.places`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from routing.places import PlaceMatch, load_divisions
+from routing.text import normalise
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+T = TypeVar("T")
+
+# ---------------------------------------------------------------- identifiers and contacts
+
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{16}[0-9Xx])(?![0-9A-Za-z])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_MOBILE = re.compile(r"(?<![\d])(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?![\d])")
+_LANDLINE = re.compile(r"(?<![\d])[(（]?(0\d{2,3})[)）]?[-\s]?([2-9]\d{6,7})(?![\d])")
+_CASE_NO = re.compile(r"(?<![A-Za-z0-9])[Ff][Qq][-\s]?(\d{4})[-\s]?(\d{6})(?![0-9])")
+
+# ---------------------------------------------------------------- numbers
+
+_CN_DIGITS = "零〇一二两三四五六七八九"
+_CN_ALL = _CN_DIGITS + "十百千万亿"
+_AMOUNT = re.compile(
+    rf"(?P<prefix>[¥$]|人民币)?\s*"
+    rf"(?P<body>[0-9{_CN_DIGITS}十][0-9,.{_CN_ALL}]*)"
+    r"(?P<approx>多|余|来)?\s*"
+    r"(?P<unit>块钱|元钱|元|块|圆)?"
+)
+_NON_MONEY_AFTER = tuple(
+    "人户名个位家平亩米公斤字次年月天日号辆件条只头栋套间层楼岁周分秒吨台所座"
+) + ("小时", "多人", "多户", "多个", "多名", "多平", "多亩", "多年", "多天", "余人")
+
+_PEOPLE_NOUNS = (
+    "农民工|民工|工人|工友|村民|业主|居民|住户|租户|商户|员工|职工|家长|学生|老人|小孩|孩子|"
+    "师傅|群众|同事|老乡|乘客|消费者|会员|学员|家庭|投资人|受害人|人员|邻居|人"
+)
+_PEOPLE = re.compile(
+    rf"(?P<num>[0-9]+|[{_CN_ALL}]+)(?P<approx>多|余|来|几)?"
+    rf"(?:(?:个|名|位)(?:{_PEOPLE_NOUNS})|户|人(?!民币|民|家|员|工|手|力|情|生|气|们|身|格))"
+)
+
+# ---------------------------------------------------------------- dates
+
+_CNN = "[0-9一二三四五六七八九十]{1,3}"
+_YEAR = "(?:[0-9]{4}|[〇零一二三四五六七八九]{4})"
+_DATE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("ymd", rf"(?<![0-9])(?P<y>{_YEAR})\s*年\s*(?P<m>{_CNN})\s*月(?:\s*(?P<d>{_CNN})\s*[日号])?"
+            r"(?:上旬|中旬|下旬|初|底|中)?"),
+    ("iso", r"(?<![0-9])(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})(?![0-9])"),
+    ("rel_md", rf"(?:今年|去年|前年)(?:{_CNN})月(?:份)?(?:(?:{_CNN})[日号])?(?:上旬|中旬|下旬|初|底)?"),
+    ("year", rf"(?<![0-9])(?P<y>[0-9]{{4}})\s*年(?:底|初|上半年|下半年)?(?![0-9一二三四五六七八九十])"),
+    ("md", rf"(?<![0-9年])(?P<m>{_CNN})月(?P<d>{_CNN})[日号]"),
+    ("month", rf"(?<![0-9年])(?:{_CNN})月份"),
+    ("ago", r"(?:[0-9]+|[一二两三四五六七八九十半几]+)(?:个)?(?:天|周|星期|礼拜|月|年)(?:前|以前|之前)"),
+    ("weekday", r"(?:上|这|本|下)?(?:个)?(?:周|星期|礼拜)[一二三四五六日天]"),
+    ("rel", r"大前天|前天晚上|昨天晚上|昨天下午|昨天上午|今天上午|今天下午|今天早上|昨天|前天|今天|明天|后天|"
+            r"昨晚|今晚|今早|前几天|上周|上星期|上礼拜|本周|这周|下周|上个月|这个月|本月|下个月|"
+            r"去年底|去年初|今年初|年初|年底|月初|月底|今年|去年|前年|明年|"
+            r"春节前|春节后|过年前|过年后|国庆节|中秋节|端午节|元旦"),
+)
+_DATE = re.compile("|".join(f"(?P<{name}>{pat.replace('(?P<', f'(?P<{name}_')})"
+                            for name, pat in _DATE_PATTERNS))
+
+# Generic respondents dropped when a named organisation of that kind is also present.
+_GENERIC_BY_SUFFIX: dict[str, tuple[str, ...]] = {
+    "公司": ("公司", "集团"),
+    "医院": ("医院", "卫生院"),
+    "学校": ("学校", "小学", "中学", "幼儿园"),
+    "工厂": ("厂",),
+    "物业": ("物业", "物业公司"),
+    "超市": ("超市",),
+    "银行": ("银行",),
+    "驾校": ("驾校",),
+    "装修公司": ("装修公司", "装饰公司", "装饰有限公司"),
+    "开发商": ("房地产开发有限公司", "置业有限公司", "房地产公司"),
+    "4S店": ("4S店",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date or time expression.
+
+    Attributes:
+        text: the surface form in the normalised message.
+        iso: ``YYYY-MM-DD`` / ``YYYY-MM`` / ``YYYY`` when the expression is absolute, else None.
+    """
+
+    text: str
+    iso: str | None = None
+
+
+@dataclass(slots=True)
+class Entities:
+    """Everything :func:`extract` finds in one message."""
+
+    place: PlaceMatch | None = None
+    respondents: list[str] = field(default_factory=list)
+    amounts: list[int] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    date_mentions: list[DateMention] = field(default_factory=list)
+    people_count: int | None = None
+    phones: list[str] = field(default_factory=list)
+    id_cards: list[str] = field(default_factory=list)
+    case_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def county(self) -> str | None:
+        """Name of the county-level division of the place, if known."""
+        if self.place is None or self.place.county is None:
+            return None
+        return self.place.county.name
+
+
+def id_card_valid(number: str) -> bool:
+    """Check an 18-character resident ID number against its GB 11643 checksum.
+
+    Args:
+        number: 17 digits plus a check character (digit or X, any case).
+
+    Returns:
+        True when the shape and the check character are right.
+    """
+    number = number.upper()
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17]
+
+
+def find_id_cards(text: str) -> list[str]:
+    """Return the valid ID-card numbers in the text (uppercased, in order, no duplicates)."""
+    return _unique(m.group(1).upper() for m in _ID_CARD.finditer(text) if id_card_valid(m.group(1)))
+
+
+def find_phones(text: str) -> list[str]:
+    """Return mobile and landline numbers as plain digits (e.g. ``13812345678``, ``057587012345``)."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _MOBILE.finditer(text):
+        found.append((m.start(), "".join(m.groups())))
+        taken.append(m.span())
+    for m in _LANDLINE.finditer(text):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        found.append((m.start(), m.group(1) + m.group(2)))
+    return _unique(p for _, p in sorted(found))
+
+
+def find_case_numbers(text: str) -> list[str]:
+    """Return case numbers as ``FQ-YYYY-NNNNNN`` (uppercased), in order, no duplicates."""
+    return _unique(f"FQ-{m.group(1)}-{m.group(2)}" for m in _CASE_NO.finditer(text))
+
+
+def parse_chinese_number(body: str) -> float | None:
+    """Parse ``35000``, ``3.5万``, ``三万五``, ``一万二``, ``两千``, ``1,200``, ``3万5千``.
+
+    Args:
+        body: digits, Chinese numerals and units, possibly mixed.
+
+    Returns:
+        The value, or None when the text is not a number.
+    """
+    import cn2an
+
+    body = body.replace(",", "").strip(".")
+    if not body:
+        return None
+    if body.replace(".", "", 1).isdigit():
+        return float(body)
+    # a range such as 两三千 / 三四万: keep the lower bound
+    body = re.sub(rf"([{_CN_DIGITS}])[{_CN_DIGITS}](?=[十百千万亿])", r"\1", body)
+    try:
+        value = cn2an.cn2an(body, "smart")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return float(value)
+
+
+def find_amounts(text: str) -> list[int]:
+    """Return money amounts in yuan, in order of appearance, without duplicates.
+
+    A number counts as money when it carries a currency word (元 / 块 / 块钱 / ¥ / 人民币),
+    or when it is scaled by 万 / 千 / 亿 (``3.5万``, ``一万二``) and is not followed by a
+    non-money unit (人, 户, 平, 亩, 个, 年 …).
+    """
+    amounts: list[int] = []
+    for m in _AMOUNT.finditer(text):
+        body = m.group("body").rstrip(",.")
+        if body[0] in "十" and not m.group("unit"):
+            continue
+        unit, prefix = m.group("unit"), m.group("prefix")
+        after = text[m.end("body") :]
+        scaled = any(ch in body for ch in "万千亿")
+        if not (unit or prefix):
+            if not scaled or after.startswith(_NON_MONEY_AFTER):
+                continue
+            if body[-1] not in "万千亿" and not body[-1].isdigit() and body[-1] not in _CN_DIGITS:
+                continue
+        value = parse_chinese_number(body)
+        if value is None or value <= 0:
+            continue
+        amounts.append(round(value))
+    return _unique(amounts)
+
+
+def find_people_count(text: str) -> int | None:
+    """Return the largest head count of two or more (二十多个工人 → 20, 30多户 → 30, 5人 → 5)."""
+    best: int | None = None
+    for m in _PEOPLE.finditer(text):
+        num = m.group("num")
+        if num[0] in "百千万亿":
+            continue
+        value = parse_chinese_number(num)
+        if value is None or value < 2 or value != int(value):
+            continue
+        if best is None or value > best:
+            best = int(value)
+    return best
+
+
+def _cn_int(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if all(ch in "〇零一二三四五六七八九" for ch in text) and len(text) == 4:
+        return int("".join(str("〇一二三四五六七八九".index(ch.replace("零", "〇"))) for ch in text))
+    value = parse_chinese_number(text)
+    return int(value) if value is not None else None
+
+
+def _iso(kind: str, m: re.Match[str]) -> str | None:
+    if kind not in ("ymd", "iso", "year"):
+        return None
+    year = _cn_int(m.group(f"{kind}_y"))
+    if year is None or not 1900 <= year <= 2100:
+        return None
+    if kind == "year":
+        return f"{year:04d}" if m.group(0).endswith("年") else None
+    month = _cn_int(m.group(f"{kind}_m"))
+    day_text = m.group(f"{kind}_d")
+    if month is None or not 1 <= month <= 12:
+        return None
+    if not day_text:
+        return f"{year:04d}-{month:02d}" if m.group(0).endswith("月") else None
+    day = _cn_int(day_text)
+    try:
+        return dt.date(year, month, day or 0).isoformat()
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[DateMention]:
+    """Return date expressions in order; absolute ones carry an ISO form."""
+    mentions: list[DateMention] = []
+    for m in _DATE.finditer(text):
+        kind = m.lastgroup or ""
+        mentions.append(DateMention(m.group(0), _iso(kind, m)))
+    return mentions
+
+
+def find_respondents(text: str, nlp: Language | None = None) -> list[str]:
+    """Return the parties complained about, canonical lexicon names or full organisation names.
+
+    Args:
+        text: normalised (Simplified) text.
+        nlp: a pipeline from :mod:`routing.nlp.pipeline`; the shared one by default.
+    """
+    if nlp is None:
+        from routing.nlp.pipeline import get_pipeline
+
+        nlp = get_pipeline()
+    doc = nlp(text)
+    named: list[str] = []
+    generic: list[str] = []
+    for ent in doc.ents:
+        if ent.label_ == "ORG":
+            named.append(ent.text)
+        elif ent.label_ == "RESPONDENT":
+            generic.append(ent.ent_id_ or ent.text)
+    kept = [
+        g for g in generic
+        if not any(n.endswith(sfx) for n in named for sfx in _GENERIC_BY_SUFFIX.get(g, ()))
+    ]
+    order = {ent.start_char: (ent.ent_id_ if ent.label_ == "RESPONDENT" and ent.ent_id_ else ent.text)
+             for ent in doc.ents}
+    wanted = set(kept) | set(named)
+    return _unique(v for _, v in sorted(order.items()) if v in wanted)
+
+
+def extract(text: str, nlp: Language | None = None) -> Entities:
+    """Extract every entity the intake form needs from one message.
+
+    Args:
+        text: the citizen's message, Simplified or Traditional, any width.
+        nlp: optional pipeline (e.g. one loaded with ``load_pipeline``); the shared one by default.
+
+    Returns:
+        The entities; empty lists / None where nothing was found.
+    """
+    norm = normalise(text)
+    dates = find_dates(norm)
+    return Entities(
+        place=load_divisions().resolve(norm),
+        respondents=find_respondents(norm, nlp),
+        amounts=find_amounts(_blank_identifiers(norm)),
+        dates=[d.text for d in dates],
+        date_mentions=dates,
+        people_count=find_people_count(_blank_identifiers(norm)),
+        phones=find_phones(norm),
+        id_cards=find_id_cards(norm),
+        case_numbers=find_case_numbers(norm),
+    )
+
+
+def _blank_identifiers(text: str) -> str:
+    """Replace phone, ID and case numbers by spaces so their digits are not read as amounts."""
+    for pattern in (_CASE_NO, _ID_CARD, _MOBILE, _LANDLINE):
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+def _unique(items: Iterable[T]) -> list[T]:
+    seen: set[T] = set()
+    out: list[T] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
