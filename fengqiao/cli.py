@@ -10,7 +10,10 @@ import sys
 COMMAND_MODULES = [
     "fengqiao.commands.db",
     "fengqiao.commands.chat",
+    "fengqiao.commands.run",
     "fengqiao.commands.deadline",
+    "fengqiao.commands.classify",
+    "fengqiao.commands.train_classifier",
 ]
 
 

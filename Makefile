@@ -1,0 +1,71 @@
+# 枫桥助手 — every task in one place. `make run` and `make test` do their own set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+VENV  := .venv
+RVENV := .venv-rasa
+PY    := $(VENV)/bin/python
+RASA  := $(RVENV)/bin/rasa
+MODEL := models/fengqiao.tar.gz
+RASA_DATA := --domain bot/domain --data nlu_data bot/rules bot/stories
+DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.pyc' 2>/dev/null)
+CLASSIFIER_SOURCES := $(shell find routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
+
+.PHONY: help setup run test test-fast lint format train bench db clean
+
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained db ## both venvs, trained models, migrated and seeded database
+
+$(VENV)/.installed: pyproject.toml
+	scripts/make-app-venv $(VENV)
+	@touch $@
+
+$(RVENV)/.installed: requirements-rasa.lock
+	scripts/make-rasa-venv $(RVENV)
+	@touch $@
+
+$(MODEL): $(RVENV)/.installed $(DIALOGUE_SOURCES)
+	@mkdir -p models
+	$(RASA) train --config config.yml $(RASA_DATA) --out models --fixed-model-name fengqiao
+	@touch $@
+
+models/classifier/.trained: $(VENV)/.installed $(CLASSIFIER_SOURCES)
+	$(PY) -m fengqiao.cli train-classifier --out models/classifier
+	@touch $@
+
+db: $(VENV)/.installed ## create / migrate the database and load demo data
+	$(PY) -m fengqiao.cli db upgrade
+	$(PY) -m fengqiao.cli db seed
+
+run: setup ## start Rasa, the action server and the web chat (SQLite)
+	$(PY) -m fengqiao.cli run
+
+train: $(RVENV)/.installed ## retrain the dialogue model and the classifier
+	$(RASA) train --force --config config.yml $(RASA_DATA) --out models --fixed-model-name fengqiao
+	$(PY) -m fengqiao.cli train-classifier --out models/classifier && touch models/classifier/.trained
+
+test: setup ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
+	$(RASA) data validate --fail-on-warnings --config config.yml $(RASA_DATA)
+	$(RASA) test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/core $(RASA_DATA) --config config.yml
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(VENV)/.installed ## unit and action tests only
+	$(PY) -m pytest -q -m "not e2e" tests/unit tests/actions
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+
+bench: setup ## reproducible benchmarks (figures in bench/README.md)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf results var/*.db var/*.db-* models

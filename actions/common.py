@@ -1,0 +1,71 @@
+"""Helpers shared by the action modules: who is talking, on which channel, which case."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from routing.text import clean, mask_pii
+
+log = logging.getLogger("fengqiao.actions")
+_CASE_NUMBER = re.compile(r"FQ-?\d{4}-?\d{6}", re.IGNORECASE)
+
+FORM_SLOTS = (
+    "complaint_subject",
+    "complaint_location",
+    "complaint_respondent",
+    "complaint_demand",
+    "contact_phone",
+)
+
+
+def channel_of(tracker: Tracker) -> str:
+    """Return the channel name encoded in the sender id (``web:…``, ``tg:…``), else ``rest``."""
+    sender = tracker.sender_id or ""
+    return sender.split(":", 1)[0] if ":" in sender else "rest"
+
+
+def original_text(tracker: Tracker) -> str:
+    """Return the citizen's latest message exactly as written (kept as evidence)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("text") or ""
+    return ""
+
+
+def normalised_text(tracker: Tracker) -> str:
+    """Return the latest message as NLU saw it (NFKC + Simplified)."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def case_number_in(tracker: Tracker) -> str | None:
+    """Return a case number from the latest message, the slot, or None."""
+    for entity in (tracker.latest_message or {}).get("entities", []):
+        if entity.get("entity") == "case_number" and entity.get("value"):
+            return _canonical(str(entity["value"]))
+    found = _CASE_NUMBER.search(clean(original_text(tracker)))
+    if found:
+        return _canonical(found.group(0))
+    slot = tracker.get_slot("case_number")
+    return _canonical(slot) if slot else None
+
+
+def _canonical(raw: str) -> str | None:
+    digits = re.sub(r"[^0-9]", "", clean(raw))
+    if len(digits) != 10:
+        return None
+    return f"FQ-{digits[:4]}-{digits[4:]}"
+
+
+def masked_phone(phone: str | None) -> str:
+    """Return the phone number masked for display."""
+    return mask_pii(phone) if phone else "（未提供）"
+
+
+def log_failure(action: str, exc: BaseException, **context: Any) -> None:
+    """Log an action failure without personal data (no message text, masked ids)."""
+    safe = {k: mask_pii(str(v)) for k, v in context.items()}
+    log.error("%s failed: %s %s", action, type(exc).__name__, safe)

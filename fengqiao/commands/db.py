@@ -1,0 +1,31 @@
+"""`fengqiao db upgrade|seed`: create and migrate the case database, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+
+from fengqiao.settings import get_settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `db` verb."""
+    parser = subparsers.add_parser("db", help="migrate the database or load demo data")
+    parser.add_argument("action", choices=["upgrade", "seed"])
+    parser.add_argument("--url", help="database URL (default: DATABASE_URL or var/fengqiao.db)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Migrate, or load the demo data idempotently."""
+    url = args.url or get_settings().database_url
+    if args.action == "upgrade":
+        from fengqiao.migrate import upgrade
+
+        upgrade(url)
+        print(f"database migrated: {url.split('@')[-1]}")
+        return 0
+    from fengqiao.seed import seed_demo
+
+    created = seed_demo(url)
+    print(f"demo data: {created} new case(s)")
+    return 0

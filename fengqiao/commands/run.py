@@ -1,0 +1,63 @@
+"""`fengqiao run`: start Rasa, the action server and the web chat, print the URL."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from fengqiao.processes import MODEL, action_service, rasa_service, web_service
+from fengqiao.settings import get_settings
+from routing.db import REPO_ROOT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `run` verb."""
+    parser = subparsers.add_parser("run", help="run the assistant (Rasa + actions + web chat)")
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the three processes and keep them running until Ctrl-C."""
+    settings = get_settings()
+    if not MODEL.exists():
+        print("No trained model: run `make run` (it trains one) or `make train`.", file=sys.stderr)
+        return 2
+    log_dir = REPO_ROOT / "var" / "log"
+    services = [
+        action_service(settings.action_port, log_dir, settings.database_url),
+        rasa_service(args.rasa_port, settings.action_port, log_dir, REPO_ROOT / "var" / "tracker.db"),
+        web_service(settings.web_port, args.rasa_port, log_dir, settings.database_url),
+    ]
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for service in services:
+            print(f"starting {service.name} … (log: {service.log_path.relative_to(REPO_ROOT)})", flush=True)
+            service.start()
+        for service in services:
+            service.wait_ready(180)
+        print(f"\n枫桥助手 is ready: open http://{settings.web_host}:{settings.web_port}/ "
+              "(web chat) — or chat in this terminal with `.venv/bin/fengqiao chat`.", flush=True)
+        _telegram_notice()
+        while not stopping and all(s.process and s.process.poll() is None for s in services):
+            time.sleep(0.5)
+    finally:
+        for service in reversed(services):
+            service.stop()
+    return 0
+
+
+def _telegram_notice() -> None:
+    import os
+
+    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        print("Telegram is off (no TELEGRAM_BOT_TOKEN).", flush=True)

@@ -1,0 +1,53 @@
+"""Demo data: a few filed cases so a fresh install shows something real."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from routing.db import make_engine, make_session_factory
+from routing.intake_policy import make_policy
+from routing.places import load_divisions
+from routing.service import CaseDraft, CaseService
+from routing.text import normalise
+
+DEMO = (
+    ("诸暨市枫桥镇枫源村", "隔壁邻居在两家之间的过道上砌了围墙，我家的车进不去，找村里说了两次没结果。", "邻居", "希望拆除围墙恢复通道"),
+    ("浦江县黄宅镇", "我们二十多个工人在工地干了半年，包工头拖欠工资一共三十多万元，一直推说甲方没付款。", "包工头", "要求尽快结清工资"),
+    ("诸暨市暨阳街道", "小区物业把楼道里的消防栓拆了也没人修，反映了几次物业都说没钱。", "物业公司", "要求物业恢复消防设施"),
+)
+
+
+def seed_demo(url: str) -> int:
+    """File the demo cases (idempotent: a second run creates nothing).
+
+    Args:
+        url: database URL.
+
+    Returns:
+        How many cases were created.
+    """
+    engine = make_engine(url)
+    service = CaseService(make_session_factory(engine), make_policy(), date.today)
+    index = load_divisions()
+    created = 0
+    try:
+        for place, story, party, demand in DEMO:
+            match = index.resolve(place)
+            draft = CaseDraft(
+                narrative_original=story,
+                narrative_normalised=normalise(story),
+                subject=story,
+                channel="demo",
+                channel_user_id="demo:citizen",
+                conversation_id="demo:citizen",
+                location_text=match.label if match else place,
+                location_code=match.division.code if match else None,
+                county_code=match.county.code if match and match.county else None,
+                respondent=party,
+                demand=demand,
+                contact_phone="13800000000",
+            )
+            created += service.file_case(draft, actor="demo-seed").created
+    finally:
+        engine.dispose()
+    return created

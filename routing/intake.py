@@ -1,0 +1,106 @@
+"""Read a citizen's free narrative: category, dispute type, place, parties, demand, risk.
+
+The live bot and batch tools call `analyse`, so both use the same classifier and extractors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from routing.places import PlaceMatch, load_divisions
+from routing.text import clean, is_traditional, normalise
+
+_DEMAND = re.compile(r"[^。！？!?；;\n]*(?:要求|希望|请求|恳请|恳求|盼望|请有关部门|请相关部门|请帮|请尽快|诉求)[^。！？!?；;\n]*")
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+_NO_PARTY = {"无", "没有", "不知道", "不清楚", "无对方", "没有对方", "不确定"}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the assistant understood from one narrative."""
+
+    original: str
+    normalised: str
+    script: str
+    category: str | None
+    category_path: tuple[str | None, ...]
+    dispute_type: str | None
+    dispute_type_name: str | None
+    confidence: float
+    low_confidence: bool
+    alternatives: tuple[tuple[str, float], ...]
+    place: PlaceMatch | None
+    respondent: str | None
+    demand: str | None
+    phone: str | None
+    amounts: tuple[int, ...] = ()
+    people_count: int | None = None
+    risk_level: str = "blue"
+    risk_reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def find_phone(text: str) -> str | None:
+    """Return the first mobile or landline number in `text`, digits only (landline keeps '-')."""
+    cleaned = clean(text).replace(" ", "").replace("－", "-")
+    found = _MOBILE.search(cleaned) or _LANDLINE.search(cleaned)
+    return found.group(0) if found else None
+
+
+def find_demand(text: str) -> str | None:
+    """Return the clause in which the citizen says what they want, if any."""
+    found = _DEMAND.findall(normalise(text))
+    return found[-1].strip(" ，,") if found else None
+
+
+def is_no_party(answer: str) -> bool:
+    """Tell whether a form answer means 'there is no other party'."""
+    return normalise(answer).strip("。.！! ") in _NO_PARTY
+
+
+def resolve_place(text: str) -> PlaceMatch | None:
+    """Resolve the place a text mentions to an administrative division."""
+    return load_divisions().resolve(normalise(text))
+
+
+def analyse(text: str) -> Analysis:
+    """Analyse a narrative with the shipped classifier, the entity extractor and risk rules.
+
+    Args:
+        text: the citizen's message as written.
+
+    Returns:
+        An `Analysis`; fields the text does not support are None.
+    """
+    from routing import classifier, entities, risk
+
+    normalised = normalise(text)
+    result = classifier.load().classify(normalised)
+    found = entities.extract(normalised)
+    assessed = risk.assess(
+        normalised,
+        dispute_type=result.dispute_type,
+        people=found.people_count,
+        amount=float(max(found.amounts)) if found.amounts else None,
+    )
+    return Analysis(
+        original=text,
+        normalised=normalised,
+        script="traditional" if is_traditional(text) else "simplified",
+        category=result.category,
+        category_path=tuple(result.category_path),
+        dispute_type=result.dispute_type,
+        dispute_type_name=result.dispute_type_name,
+        confidence=float(result.confidence),
+        low_confidence=bool(result.low_confidence),
+        alternatives=tuple((c, float(p)) for c, p in result.alternatives),
+        place=found.place,
+        respondent=found.respondents[0] if found.respondents else None,
+        demand=find_demand(normalised),
+        phone=found.phones[0] if found.phones else find_phone(normalised),
+        amounts=tuple(found.amounts),
+        people_count=found.people_count,
+        risk_level=assessed.level,
+        risk_reasons=tuple(r.label for r in assessed.reasons),
+    )
