@@ -46,6 +46,10 @@ _NON_MONEY_AFTER = tuple(
     "人户名个位家平亩米公斤字次年月天日号辆件条只头栋套间层楼岁周分秒吨台所座"
 ) + ("小时", "多人", "多户", "多个", "多名", "多平", "多亩", "多年", "多天", "余人")
 
+_MONEY_CONTEXT = re.compile(
+    r"(?:花了|花掉|给|交|付|赔|欠|收|罚|退|工资|工钱|房租|租金|押金|定金|订金|费|每月|每个月|"
+    r"一共|共计|总共|损失|赔偿|借了?我?|价格|卖|买)(?:了|我|他|她|他们|我们)?(?:[一每]?[户人个月年])?(?:再|才|只|就|都)?$"
+)
 _PEOPLE_NOUNS = (
     "农民工|民工|工人|工友|村民|业主|居民|住户|租户|商户|员工|职工|家长|学生|老人|小孩|孩子|"
     "师傅|群众|同事|老乡|乘客|消费者|会员|学员|家庭|投资人|受害人|人员|邻居|人"
@@ -91,6 +95,13 @@ _GENERIC_BY_SUFFIX: dict[str, tuple[str, ...]] = {
     "开发商": ("房地产开发有限公司", "置业有限公司", "房地产公司"),
     "4S店": ("4S店",),
 }
+
+
+_FAMILY = frozenset({"丈夫", "妻子", "儿子", "女儿", "儿媳", "婆婆", "弟弟", "哥哥", "亲戚", "前夫", "前妻"})
+_SPOUSES = frozenset({"丈夫", "妻子"})
+_MODIFIERS = frozenset({"隔壁", "楼上", "楼下", "对门"})
+_LOCATIVE_AFTER = re.compile(r"(?:门口|旁边|附近|边上|对面|隔壁)")
+_VILLAGE_ACTOR = re.compile(r"村里(?=(?:突然|一直|又|却|也)?(?:说|要|不|把|收|拒|扣))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +196,7 @@ def parse_chinese_number(body: str) -> float | None:
     if body.replace(".", "", 1).isdigit():
         return float(body)
     # a range such as 两三千 / 三四万: keep the lower bound
-    body = re.sub(rf"([{_CN_DIGITS}])[{_CN_DIGITS}](?=[十百千万亿])", r"\1", body)
+    body = re.sub(r"([一二两三四五六七八九])[一二两三四五六七八九](?=[十百千万亿])", r"\1", body)
     try:
         value = cn2an.cn2an(body, "smart")
     except (ValueError, KeyError, IndexError, TypeError):
@@ -203,21 +214,29 @@ def find_amounts(text: str) -> list[int]:
     amounts: list[int] = []
     for m in _AMOUNT.finditer(text):
         body = m.group("body").rstrip(",.")
-        if body[0] in "十" and not m.group("unit"):
-            continue
         unit, prefix = m.group("unit"), m.group("prefix")
         after = text[m.end("body") :]
         scaled = any(ch in body for ch in "万千亿")
         if not (unit or prefix):
-            if not scaled or after.startswith(_NON_MONEY_AFTER):
+            if after.startswith(_NON_MONEY_AFTER):
                 continue
-            if body[-1] not in "万千亿" and not body[-1].isdigit() and body[-1] not in _CN_DIGITS:
+            if not scaled and not _money_context(text, m.start("body"), body):
                 continue
         value = parse_chinese_number(body)
         if value is None or value <= 0:
             continue
         amounts.append(round(value))
     return _unique(amounts)
+
+
+def _money_context(text: str, start: int, body: str) -> bool:
+    """Tell whether a bare number (no 元 / 万) is money from the words just before it."""
+    if body.replace(",", "").replace(".", "").isdigit():
+        if float(body.replace(",", "")) < 10:
+            return False
+    elif "百" not in body:
+        return False
+    return _MONEY_CONTEXT.search(text[max(0, start - 5) : start]) is not None
 
 
 def find_people_count(text: str) -> int | None:
@@ -277,6 +296,11 @@ def find_dates(text: str) -> list[DateMention]:
 def find_respondents(text: str, nlp: Language | None = None) -> list[str]:
     """Return the parties complained about, canonical lexicon names or full organisation names.
 
+    Lexicon hits (``物业公司`` → ``物业``) carry their canonical name as the ruler's pattern id;
+    organisation phrases (``宏达建筑公司``) keep their text. A generic name is dropped when a
+    named organisation of that kind is present; a family member who is plainly the citizen's
+    side (``我和老公``, ``我女儿被咬了``) and a place used as a location (``学校门口``) are dropped.
+
     Args:
         text: normalised (Simplified) text.
         nlp: a pipeline from :mod:`routing.nlp.pipeline`; the shared one by default.
@@ -286,21 +310,43 @@ def find_respondents(text: str, nlp: Language | None = None) -> list[str]:
 
         nlp = get_pipeline()
     doc = nlp(text)
-    named: list[str] = []
-    generic: list[str] = []
+    found: list[tuple[int, str, bool]] = []  # (start, value, named)
+    starts = {ent.start_char for ent in doc.ents}
     for ent in doc.ents:
+        before = text[max(0, ent.start_char - 2) : ent.start_char]
+        after = text[ent.end_char : ent.end_char + 6]
+        if _LOCATIVE_AFTER.match(after):
+            continue
         if ent.label_ == "ORG":
-            named.append(ent.text)
+            name = _trim_org(ent.text)
+            if len(name) >= 2:
+                found.append((ent.start_char + len(ent.text) - len(name), name, True))
         elif ent.label_ == "RESPONDENT":
-            generic.append(ent.ent_id_ or ent.text)
+            value = ent.ent_id_ or ent.text
+            if value in _FAMILY and "被" in after[:4]:
+                continue  # 我女儿被咬了: the victim, not the other party
+            if value in _SPOUSES and before.endswith(("和", "跟", "同")):
+                continue  # 我和老公: the citizen's side
+            if ent.text == "工地" and before.endswith("在"):
+                continue  # 在工地摔伤: a location
+            if ent.text in _MODIFIERS and ent.end_char in starts:
+                continue  # 隔壁工地: 隔壁 only says where the next party is
+            found.append((ent.start_char, value, False))
+    for m in _VILLAGE_ACTOR.finditer(text):
+        found.append((m.start(), "村委会", False))
+    named = [v for _, v, is_named in found if is_named]
     kept = [
-        g for g in generic
-        if not any(n.endswith(sfx) for n in named for sfx in _GENERIC_BY_SUFFIX.get(g, ()))
+        (start, v)
+        for start, v, is_named in found
+        if is_named or not any(n.endswith(sfx) for n in named for sfx in _GENERIC_BY_SUFFIX.get(v, ()))
     ]
-    order = {ent.start_char: (ent.ent_id_ if ent.label_ == "RESPONDENT" and ent.ent_id_ else ent.text)
-             for ent in doc.ents}
-    wanted = set(kept) | set(named)
-    return _unique(v for _, v in sorted(order.items()) if v in wanted)
+    return _unique(v for _, v in sorted(kept))
+
+
+def _trim_org(name: str) -> str:
+    """Cut a verb phrase glued in front of an organisation name (``新开了个石料厂`` → ``石料厂``)."""
+    cut = max(name.rfind(ch) for ch in "的了个在是把被给和跟与向从")
+    return name[cut + 1 :] if cut >= 0 else name
 
 
 def extract(text: str, nlp: Language | None = None) -> Entities:

@@ -1,0 +1,242 @@
+"""Tests for entity extraction (routing.entities) and the project's spaCy pipeline."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from routing.entities import (
+    extract,
+    find_amounts,
+    find_case_numbers,
+    find_dates,
+    find_id_cards,
+    find_people_count,
+    find_phones,
+    id_card_valid,
+    parse_chinese_number,
+)
+from routing.nlp.pipeline import build_pipeline, get_pipeline, load_pipeline, save_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from bench.entities_eval import evaluate, load_examples  # noqa: E402
+
+VALID_ID = "330681198503124018"
+VALID_ID_X = "11010519491231002X"
+
+
+# ------------------------------------------------------------------ ID cards
+
+
+def test_id_checksum() -> None:
+    assert id_card_valid(VALID_ID)
+    assert id_card_valid(VALID_ID_X)
+    assert id_card_valid(VALID_ID_X.lower())
+    assert not id_card_valid("330681198503124019")  # last digit wrong
+    assert not id_card_valid("33068119850312401X")
+    assert not id_card_valid("3306811985031240")
+
+
+def test_invalid_checksum_is_not_an_id() -> None:
+    assert find_id_cards(f"身份证{VALID_ID}，另一个330681198503124019") == [VALID_ID]
+    assert extract("我的身份证号是33068119850312401X").id_cards == []
+    assert find_id_cards("号码11010519491231002x") == [VALID_ID_X]
+
+
+# ------------------------------------------------------------------ phones and case numbers
+
+
+def test_phones_normalised() -> None:
+    text = "手机138-1234-5678，或者 139 5751 2846，座机0575-87312456，也可(0579)84123456"
+    assert find_phones(text) == ["13812345678", "13957512846", "057587312456", "057984123456"]
+
+
+def test_phone_not_inside_id_or_longer_number() -> None:
+    assert find_phones(f"身份证{VALID_ID}") == []
+    assert find_phones("订单号2138123456789") == []
+    assert find_phones("拨打12345热线") == []
+
+
+def test_case_numbers_uppercased() -> None:
+    assert find_case_numbers("编号fq-2024-000317和FQ-2023-004512") == [
+        "FQ-2024-000317",
+        "FQ-2023-004512",
+    ]
+    assert find_case_numbers("FQ-2024-00031") == []  # too short
+
+
+# ------------------------------------------------------------------ amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("欠我三万五", [35000]),
+        ("欠我3.5万", [35000]),
+        ("押金两千块", [2000]),
+        ("货款1,200元", [1200]),
+        ("借了一万二", [12000]),
+        ("一共一万零五百", [10500]),
+        ("花了八百多块", [800]),
+        ("赔偿¥3000", [3000]),
+        ("损失两三千块", [2000]),
+        ("装修花了十二万", [120000]),
+        ("说好每个月给五百的", [500]),
+    ],
+)
+def test_amounts(text: str, expected: list[int]) -> None:
+    assert find_amounts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["千万不要相信他", "两千多人参加", "三万多户", "干了三年", "三个月了", "2023年的事", "五百米外"],
+)
+def test_not_amounts(text: str) -> None:
+    assert find_amounts(text) == []
+
+
+def test_parse_chinese_number() -> None:
+    assert parse_chinese_number("三万五") == 35000
+    assert parse_chinese_number("3万5千") == 35000
+    assert parse_chinese_number("abc") is None
+
+
+# ------------------------------------------------------------------ people and dates
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("二十多个工人", 20),
+        ("30多户业主", 30),
+        ("我们5人", 5),
+        ("十几户人家", 10),
+        ("一百多名工人和十几户居民", 100),
+        ("我一个人", None),
+        ("人民币五百元", None),
+        ("三个月", None),
+    ],
+)
+def test_people_count(text: str, expected: int | None) -> None:
+    assert find_people_count(text) == expected
+
+
+def test_dates_with_iso() -> None:
+    found = {d.text: d.iso for d in find_dates("2023年12月15日签的，2024-03-01付款，去年10月开工，上周五吵架")}
+    assert found == {
+        "2023年12月15日": "2023-12-15",
+        "2024-03-01": "2024-03-01",
+        "去年10月": None,
+        "上周五": None,
+    }
+    assert [(d.text, d.iso) for d in find_dates("二〇二三年三月")] == [("二〇二三年三月", "2023-03")]
+    assert find_dates("2023年2月30日")[0].iso is None  # not a real day
+    assert find_dates("拖了三个月了") == []
+
+
+# ------------------------------------------------------------------ respondents and the whole message
+
+
+def test_extract_full_message() -> None:
+    ents = extract(
+        "我是诸暨市枫桥镇枫源村的，宏达建筑公司的包工头欠我们二十多个工人三万五工资，"
+        f"2023年12月15日说好发的。电话13812345678，身份证{VALID_ID}"
+    )
+    assert ents.place is not None and ents.place.label == "浙江省绍兴市诸暨市枫桥镇枫源村"
+    assert ents.county == "诸暨市"
+    assert ents.respondents == ["宏达建筑公司", "包工头"]
+    assert ents.amounts == [35000]
+    assert ents.dates == ["2023年12月15日"]
+    assert ents.date_mentions[0].iso == "2023-12-15"
+    assert ents.people_count == 20
+    assert ents.phones == ["13812345678"]
+    assert ents.id_cards == [VALID_ID]
+    assert ents.case_numbers == []
+
+
+def test_respondent_canonical_forms() -> None:
+    assert extract("楼上邻居天天跺脚，物业公司不管").respondents == ["楼上", "物业"]
+    assert extract("4s店多收了我钱").respondents == ["4S店"]
+    assert extract("前夫不付抚养费").respondents == ["前夫"]
+    assert extract("在诸暨市人民医院看病被多收钱").respondents == ["诸暨市人民医院"]
+
+
+def test_family_on_citizens_side_is_not_a_respondent() -> None:
+    assert extract("我和老公的房子被婆婆霸占了").respondents == ["婆婆"]
+    assert "女儿" not in extract("我女儿被邻居家的狗咬了").respondents
+
+
+def test_traditional_input() -> None:
+    ents = extract("諸暨市店口鎮，老闆欠我們二十多個工人工資，一共三十五萬元。")
+    assert ents.county == "诸暨市"
+    assert ents.respondents == ["老板"]
+    assert ents.amounts == [350000]
+    assert ents.people_count == 20
+
+
+def test_empty_message() -> None:
+    ents = extract("你好")
+    assert ents.place is None and ents.county is None
+    assert ents.respondents == [] and ents.amounts == [] and ents.dates == []
+    assert ents.people_count is None
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+def test_pipeline_is_built_once_with_jieba_and_ruler() -> None:
+    nlp = get_pipeline()
+    assert nlp is get_pipeline()
+    assert nlp.pipe_names == ["entity_ruler"]
+    assert nlp.config["nlp"]["tokenizer"]["segmenter"] == "jieba"
+    assert len(nlp.get_pipe("entity_ruler").patterns) > 100  # type: ignore[attr-defined]
+
+
+def test_saved_pipeline_gives_same_entities(tmp_path: Path) -> None:
+    folder = save_pipeline(tmp_path / "fengqiao_entities", build_pipeline())
+    assert (folder / "config.cfg").exists() and (folder / "meta.json").exists()
+    loaded = load_pipeline(folder)
+    assert loaded.meta["name"] == "fengqiao_entities"
+    for example in load_examples()[:40]:
+        assert extract(example["text"], nlp=loaded) == extract(example["text"]), example["text"]
+
+
+def test_extract_latency() -> None:
+    text = "我住在浦江县黄宅镇新华村，隔壁邻居在我家门口挖了条沟，下雨天积水，去年10月开始的，损失两千多块。" * 5
+    extract(text)
+    times = []
+    for _ in range(40):
+        start = time.perf_counter()
+        extract(text)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    assert times[int(0.95 * len(times)) - 1] * 1000 < 20
+
+
+# ------------------------------------------------------------------ the annotated set
+
+# Floors a little under the figures measured on this set (bench/entities_eval.py): a regression fails.
+F1_FLOORS = {
+    "respondents": 0.90,
+    "amounts": 0.95,
+    "dates": 0.95,
+    "phones": 0.99,
+    "id_cards": 0.99,
+    "case_numbers": 0.99,
+}
+
+
+def test_annotated_set_quality() -> None:
+    examples = load_examples()
+    assert len(examples) >= 110
+    report = evaluate(examples, repeats=0)
+    assert report.county_accuracy >= 0.95
+    assert report.place_accuracy >= 0.90
+    assert report.people_accuracy >= 0.90
+    for key, floor in F1_FLOORS.items():
+        assert report.counts[key].f1 >= floor, (key, report.counts[key].f1)
