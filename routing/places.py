@@ -279,10 +279,10 @@ class DivisionIndex:
                 key = (support, len(path), -order)
                 if best_key is None or key[:2] > best_key[:2]:
                     best_key, best = key, [(code, m)]
-                elif key[:2] == best_key[:2]:
-                    if key[2] == best_key[2]:
-                        best.append((code, m))  # same mention, several divisions: ambiguous
-                    # a later mention of a different place with the same score loses
+                elif key == best_key:
+                    # the same mention names several divisions: ambiguous. A later mention of
+                    # a different place with the same score loses (the first mentioned wins).
+                    best.append((code, m))
         assert best
         if len(best) == 1:
             code, mention = best[0]
