@@ -13,9 +13,14 @@ from routing.events import Event
 class DivisionLike(Protocol):
     """What the router reads of a division (``routing.places.Division`` fits)."""
 
-    code: str
-    name: str
-    level: str
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def level(self) -> str: ...
 
 
 @runtime_checkable

@@ -123,7 +123,7 @@ def test_orange_risk_starts_at_township(orgs):
 
 
 def test_person_assignment_by_specialty_availability_and_load(orgs):
-    """人民调解法 第十七条 (调解员): available, under capacity, specialty first, least loaded."""
+    """人民调解法 第十七条 (the committee takes the case): available, under capacity, specialty first, least loaded."""
     body = orgs.body("fq-fengyuan-tw")
     assert assign_person(body, "property", orgs, FakeWorkload()).id == "p-fq-011"
     assert assign_person(body, "property", orgs, FakeWorkload({"p-fq-011": 10})).id == "p-fq-010"

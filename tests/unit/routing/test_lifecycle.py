@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ from routing.lifecycle import (
     transition,
 )
 
-T0 = datetime(2026, 5, 6, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 6, 9, 0, tzinfo=UTC)
 
 
 def _run(actions):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import time
 
-from routing.risk import RiskHistory, alert_event, amount_yuan, assess, count_people, parse_cn_number
+from routing.risk import (
+    RiskHistory,
+    alert_event,
+    amount_yuan,
+    assess,
+    count_people,
+    parse_cn_number,
+)
 
 
 def test_self_harm_is_red_with_alert_art25():
