@@ -1,0 +1,85 @@
+"""Text features for the complaint classifier: jieba words, character n-grams, taxonomy lexicon.
+
+The analyzers are module-level functions so that fitted vectorizers can be pickled.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from routing.text import normalise
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_LATIN = re.compile(r"[A-Za-z]+")
+_SKIP_TOKEN = re.compile(r"^[\s\W_]+$")
+_TERM_SPLIT = re.compile(r"[和与及、“”\"()（）/\s]+")
+_GENERIC_TERMS = {"其他", "管理", "问题", "工作", "建设", "政策", "其他补贴", "其他污染", "事务"}
+
+
+def prepare(text: str) -> str:
+    """Normalise a message for the vectorizers.
+
+    NFKC + Traditional→Simplified (``routing.text.normalise``), lower-case Latin letters, and
+    every number collapsed to ``0`` so that amounts, dates and masked district numbers
+    ("A3区") share features.
+
+    Args:
+        text: raw message (title and detail).
+
+    Returns:
+        The prepared text.
+    """
+    text = normalise(text or "").lower()
+    return _DIGITS.sub("0", text)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for term in lexicon():
+        tokenizer.add_word(term, freq=2000)
+    return tokenizer
+
+
+def words(text: str) -> list[str]:
+    """Segment prepared text into jieba words, dropping punctuation and whitespace."""
+    return [w for w in _tokenizer().lcut(text, HMM=False) if not _SKIP_TOKEN.match(w)]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, frozenset[str]]:
+    """Map taxonomy terms (from level-2 / level-3 names) to the first-level categories using them.
+
+    Names are split on 和/与/及/、 and brackets; generic words (其他, 管理 …) are dropped.
+    """
+    from routing.classifier.data import taxonomy
+
+    table: dict[str, set[str]] = {}
+    for level1, level2, level3 in taxonomy():
+        for name in (level2, level3):
+            for term in _TERM_SPLIT.split(name):
+                if len(term) >= 2 and term not in _GENERIC_TERMS:
+                    table.setdefault(term, set()).add(level1)
+    return {term: frozenset(cats) for term, cats in table.items()}
+
+
+def word_analyzer(text: str) -> list[str]:
+    """Jieba unigrams and adjacent bigrams of a prepared text."""
+    tokens = words(text)
+    return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def word_lexicon_analyzer(text: str) -> list[str]:
+    """Like ``word_analyzer`` plus one ``LEX:<category>`` token per taxonomy term found."""
+    tokens = word_analyzer(text)
+    table = lexicon()
+    for term, cats in table.items():
+        if term in text:
+            tokens.extend(f"lex:{c}" for c in cats)
+    return tokens

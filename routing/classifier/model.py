@@ -1,0 +1,189 @@
+"""The complaint classifier: loading a trained model and classifying messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from routing.classifier.data import REPO_ROOT, dispute_types
+from routing.classifier.features import prepare
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+ENV_MODEL_DIR = "FENGQIAO_CLASSIFIER_DIR"
+ACTIVE_DIR = REPO_ROOT / "var" / "classifier" / "active"
+PREVIOUS_DIR = REPO_ROOT / "var" / "classifier" / "previous"
+SHIPPED_DIR = REPO_ROOT / "models" / "classifier"
+LEVEL2_MIN_SHARE = 0.55
+LEVEL3_MIN_SHARE = 0.55
+
+
+@dataclass
+class Classification:
+    """Result of classifying one message.
+
+    Attributes:
+        category: first-level hotline category.
+        category_path: ``[level1, level2 or None, level3 or None]``.
+        dispute_type: dispute / report type code from ``routing/data/dispute_types.csv``.
+        dispute_type_name: its Chinese name.
+        confidence: calibrated probability of ``category``.
+        alternatives: top three ``(category, probability)`` pairs, best first.
+        dispute_confidence: probability of ``dispute_type``.
+        low_confidence: ``confidence`` is below the model's measured threshold; the bot should
+            offer the alternatives as buttons instead of guessing.
+    """
+
+    category: str
+    category_path: list[str | None]
+    dispute_type: str
+    dispute_type_name: str
+    confidence: float
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+    dispute_confidence: float = 0.0
+    low_confidence: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready form used by ``fengqiao classify``."""
+        return {
+            "category": self.category,
+            "category_path": list(self.category_path),
+            "dispute_type": self.dispute_type,
+            "dispute_type_name": self.dispute_type_name,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [[c, round(p, 4)] for c, p in self.alternatives],
+            "dispute_confidence": round(self.dispute_confidence, 4),
+            "low_confidence": self.low_confidence,
+        }
+
+
+class Classifier:
+    """A trained classifier: shared features, then level-1, level-2, level-3 and dispute models."""
+
+    def __init__(self, bundle: dict[str, Any], metadata: dict[str, Any], model_dir: Path | None = None):
+        """Wrap a loaded bundle (see ``routing.classifier.train``) and its metadata."""
+        self.bundle = bundle
+        self.metadata = metadata
+        self.model_dir = model_dir
+        self.threshold = float(metadata.get("low_confidence_threshold", 0.5))
+        self._dispute_names = dispute_types()
+
+    def classify(self, text: str) -> Classification:
+        """Classify one message (Simplified or Traditional; title and detail may be joined)."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: list[str]) -> list[Classification]:
+        """Classify a batch of messages; faster per message than ``classify`` in a loop."""
+        if not texts:
+            return []
+        features = self.bundle["vectorizer"].transform([prepare(t) for t in texts])
+        l1_model, l1_labels = self.bundle["l1"], list(self.bundle["l1"].classes_)
+        p1 = l1_model.predict_proba(features)
+        p2 = self._proba("l2", features)
+        p3 = self._proba("l3", features)
+        pd = self._proba("dispute", features)
+        results = []
+        for i in range(len(texts)):
+            order = p1[i].argsort()[::-1]
+            category = l1_labels[order[0]]
+            confidence = float(p1[i][order[0]])
+            level2 = self._sub_label("l2", p2, i, category + "/", LEVEL2_MIN_SHARE)
+            level3 = None
+            if level2 is not None:
+                level3 = self._sub_label("l3", p3, i, f"{category}/{level2}/", LEVEL3_MIN_SHARE)
+            dispute, dispute_conf = "other", 0.0
+            if pd is not None:
+                j = int(pd[i].argmax())
+                dispute, dispute_conf = str(self.bundle["dispute"].classes_[j]), float(pd[i][j])
+            results.append(
+                Classification(
+                    category=category,
+                    category_path=[category, level2, level3],
+                    dispute_type=dispute,
+                    dispute_type_name=self._dispute_names.get(dispute, dispute),
+                    confidence=confidence,
+                    alternatives=[(l1_labels[j], float(p1[i][j])) for j in order[:3]],
+                    dispute_confidence=dispute_conf,
+                    low_confidence=confidence < self.threshold,
+                )
+            )
+        return results
+
+    def _proba(self, key: str, features: Any) -> Any:
+        model = self.bundle.get(key)
+        return None if model is None else model.predict_proba(features)
+
+    def _sub_label(self, key: str, proba: Any, row: int, prefix: str, min_share: float) -> str | None:
+        """Best child label under ``prefix`` when it holds ``min_share`` of its siblings' mass."""
+        if proba is None:
+            return None
+        labels = self.bundle[key].classes_
+        best, best_p, total = None, 0.0, 0.0
+        for j, label in enumerate(labels):
+            if label.startswith(prefix):
+                p = float(proba[row][j])
+                total += p
+                if p > best_p:
+                    best, best_p = label, p
+        if best is None or total <= 0 or best_p / total < min_share:
+            return None
+        return str(best)[len(prefix):].split("/")[0]
+
+
+def default_model_dir() -> Path:
+    """Resolve the model folder: ``$FENGQIAO_CLASSIFIER_DIR``, else ``var/classifier/active``
+    when it exists, else the shipped ``models/classifier``."""
+    env = os.environ.get(ENV_MODEL_DIR)
+    if env:
+        path = Path(env)
+        return path if path.is_absolute() else REPO_ROOT / path
+    if (ACTIVE_DIR / MODEL_FILE).exists():
+        return ACTIVE_DIR
+    return SHIPPED_DIR
+
+
+_CACHE: dict[Path, Classifier] = {}
+_LOCK = threading.Lock()
+
+
+def load(model_dir: Path | None = None) -> Classifier:
+    """Load (once per folder) a trained classifier.
+
+    Args:
+        model_dir: folder written by ``fengqiao train-classifier``; ``None`` resolves it with
+            ``default_model_dir()``. Relative paths are taken from the repository root.
+
+    Returns:
+        The cached ``Classifier`` for that folder.
+
+    Raises:
+        FileNotFoundError: the folder holds no trained model.
+    """
+    import joblib
+
+    path = Path(model_dir) if model_dir is not None else default_model_dir()
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    path = path.resolve()
+    with _LOCK:
+        if path not in _CACHE:
+            model_file = path / MODEL_FILE
+            if not model_file.exists():
+                raise FileNotFoundError(
+                    f"no classifier model in {path}; build it with "
+                    f"`fengqiao train-classifier --out {path}`"
+                )
+            bundle = joblib.load(model_file)
+            metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+            _CACHE[path] = Classifier(bundle, metadata, path)
+        return _CACHE[path]
+
+
+def clear_cache() -> None:
+    """Forget loaded models (after retraining in the same process)."""
+    with _LOCK:
+        _CACHE.clear()

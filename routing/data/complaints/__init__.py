@@ -1,0 +1,1 @@
+"""The project's own complaint training data (see README.md)."""
