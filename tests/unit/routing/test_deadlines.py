@@ -240,3 +240,22 @@ def test_cli_unknown_clock_exit_2():
     with pytest.raises(SystemExit) as exc:
         parser.parse_args(["deadline", "--clock", "nope", "--start", "2026-01-01"])
     assert exc.value.code == 2
+
+
+def test_installed_verb_runs_through_fengqiao_cli():
+    """`python -m fengqiao.cli deadline ...` (信访工作条例 第二十三条 clock) prints JSON; bad args exit 2."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run(
+        [sys.executable, "-m", "fengqiao.cli", "deadline", "--rules", "national", "--clock",
+         "transfer_objection", "--start", "2026-09-29"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["due"] == "2026-10-12"
+    bad = subprocess.run(
+        [sys.executable, "-m", "fengqiao.cli", "deadline", "--clock", "petition_handle", "--start", "tomorrow"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert bad.returncode == 2 and bad.stdout == "" and "YYYY-MM-DD" in bad.stderr
