@@ -437,3 +437,15 @@ def test_heldout_spans_align_with_jieba_tokens(
             starts, ends = boundaries(tokenizer, text)
             for s in e.spans:
                 assert s.start in starts and s.end in ends, (e.raw, text[s.start : s.end])
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def test_lookup_entries_are_whole_jieba_words(tokenizer: jieba.Tokenizer) -> None:
+    lookups = items_of("lookup")
+    assert lookups
+    for item in lookups:
+        assert item["lookup"] in ALLOWED_ENTITIES
+        for entry in _examples_of(item["examples"]):
+            assert [w for w, _, _ in tokenizer.tokenize(entry)] == [entry], entry
