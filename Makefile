@@ -4,6 +4,11 @@ SHELL := /bin/bash
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
+# Local settings (copy .env.example to .env); every variable has a default.
+ifneq (,$(wildcard .env))
+include .env
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' .env)
+endif
 
 VENV  := .venv
 RVENV := .venv-rasa

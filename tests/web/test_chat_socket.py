@@ -1,0 +1,144 @@
+"""The web chat WebSocket against a real (small) HTTP server playing Rasa's REST channel.
+
+Rasa itself is exercised in tests/e2e; here the relay's own rules are checked: ordering,
+client-id de-duplication, bad input, Origin, Traditional replies and a Rasa outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiohttp import web
+
+from fengqiao.settings import Settings
+from gateway.app import init_app
+from gateway.chat import NOTICE_BAD, NOTICE_EMPTY, NOTICE_TOO_LONG, NOTICE_UNAVAILABLE
+
+
+class FakeRasa:
+    """An aiohttp server speaking Rasa's REST webhook protocol, recording what it got."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.fail = False
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        if self.fail:
+            return web.Response(status=500)
+        await asyncio.sleep(0.01)
+        return web.json_response([{"recipient_id": body["sender"], "text": f"请说说您的问题：{body['message']}", "buttons": [{"title": "同意", "payload": "/consent"}]}])
+
+
+@pytest.fixture
+async def rasa(aiohttp_server):
+    fake = FakeRasa()
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
+    server = await aiohttp_server(app)
+    fake.url = str(server.make_url("")).rstrip("/")
+    return fake
+
+
+@pytest.fixture
+async def client(aiohttp_client, rasa):
+    settings = Settings(
+        database_url="sqlite://", rasa_url=rasa.url, rasa_token="", action_port=0,
+        web_host="127.0.0.1", web_port=0, deadline_rules="stricter", allowed_origins=("https://good.example",),
+    )
+    return await aiohttp_client(init_app(settings))
+
+
+async def _until_bot(ws, count: int = 1) -> list[dict]:
+    got = []
+    while len([m for m in got if m["type"] in ("bot", "error")]) < count:
+        got.append(json.loads((await ws.receive(timeout=5)).data))
+    return [m for m in got if m["type"] in ("bot", "error")]
+
+
+async def test_page_is_served_with_security_headers(client) -> None:
+    response = await client.get("/")
+    assert response.status == 200
+    assert "枫桥助手" in await response.text()
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_a_message_is_relayed_and_answered_with_buttons(client, rasa) -> None:
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    await ws.send_json({"type": "message", "id": "m1", "text": "你好"})
+    (reply,) = await _until_bot(ws)
+    assert reply == {"type": "bot", "reply_to": "m1", "text": "请说说您的问题：你好", "buttons": [{"title": "同意", "payload": "/consent"}]}
+    assert rasa.received[0]["sender"] == "web:abcdef12"
+
+
+async def test_a_resent_client_id_is_not_a_second_turn(client, rasa) -> None:
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    await ws.send_json({"type": "message", "id": "same", "text": "第一次"})
+    first = await _until_bot(ws)
+    await ws.close()
+    ws = await client.ws_connect("/ws?conversation=abcdef12")  # reconnect, resend
+    await ws.send_json({"type": "message", "id": "same", "text": "第一次"})
+    second = await _until_bot(ws)
+    assert first == second
+    assert len(rasa.received) == 1
+
+
+async def test_turns_of_one_conversation_stay_in_order(client, rasa) -> None:
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    for i in range(10):
+        await ws.send_json({"type": "message", "id": f"m{i}", "text": f"消息{i}"})
+    replies = await _until_bot(ws, 10)
+    assert [r["reply_to"] for r in replies] == [f"m{i}" for i in range(10)]
+    assert [b["message"] for b in rasa.received] == [f"消息{i}" for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "notice"),
+    [
+        ("not json", NOTICE_BAD),
+        (json.dumps({"type": "message", "id": "x"}), NOTICE_BAD),
+        (json.dumps({"type": "message", "id": "bad id!", "text": "hi"}), NOTICE_BAD),
+        (json.dumps({"type": "message", "id": "e", "text": "\u200b\u200b  "}), NOTICE_EMPTY),
+        (json.dumps({"type": "message", "id": "l", "text": "长" * 2001}), NOTICE_TOO_LONG),
+    ],
+)
+async def test_bad_input_gets_a_clear_answer(client, rasa, raw, notice) -> None:
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    await ws.send_str(raw)
+    (reply,) = await _until_bot(ws)
+    assert reply == {"type": "error", "text": notice}
+    assert rasa.received == []
+
+
+async def test_nul_and_bidi_characters_are_stripped(client, rasa) -> None:
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    await ws.send_json({"type": "message", "id": "n", "text": "楼上\x00漏水\u202e了"})
+    await _until_bot(ws)
+    assert rasa.received[0]["message"] == "楼上漏水了"
+
+
+async def test_traditional_input_gets_a_traditional_reply(client) -> None:
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    await ws.send_json({"type": "message", "id": "t", "text": "鄰居噪音擾民"})
+    (reply,) = await _until_bot(ws)
+    assert reply["text"] == "請說說您的問題：鄰居噪音擾民"
+
+
+async def test_rasa_outage_is_told_plainly(client, rasa) -> None:
+    rasa.fail = True
+    ws = await client.ws_connect("/ws?conversation=abcdef12")
+    await ws.send_json({"type": "message", "id": "o", "text": "你好"})
+    (reply,) = await _until_bot(ws)
+    assert reply["text"] == NOTICE_UNAVAILABLE
+
+
+async def test_foreign_origin_and_bad_conversation_ids_are_refused(client) -> None:
+    response = await client.get("/ws?conversation=abcdef12", headers={"Origin": "https://evil.example"})
+    assert response.status == 403
+    response = await client.get("/ws?conversation=../../x")
+    assert response.status == 400
+    ws = await client.ws_connect("/ws?conversation=abcdef12", origin="https://good.example")
+    await ws.close()
