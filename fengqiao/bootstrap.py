@@ -15,4 +15,5 @@ def case_service() -> CaseService:
     """Return the case service bound to `DATABASE_URL`."""
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    return CaseService(make_session_factory(engine), make_policy(settings.deadline_rules), utc_today)
+    sessions = make_session_factory(engine)
+    return CaseService(sessions, make_policy(settings.deadline_rules, sessions), utc_today)

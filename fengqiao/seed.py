@@ -27,7 +27,8 @@ def seed_demo(url: str) -> int:
         How many cases were created.
     """
     engine = make_engine(url)
-    service = CaseService(make_session_factory(engine), make_policy(), date.today)
+    sessions = make_session_factory(engine)
+    service = CaseService(sessions, make_policy("stricter", sessions), date.today)
     index = load_divisions()
     created = 0
     try:

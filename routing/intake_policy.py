@@ -1,41 +1,95 @@
-"""Routing policy used when a case is filed: handling body, tier and the first due date."""
+"""Routing policy used when a case is filed: the Fengqiao ladder, risk and the first clocks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 
-from routing.deadlines import compute_due
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from routing import risk as risk_rules
+from routing.deadlines import DeadlineError, compute_due
+from routing.ladder import CaseFacts, RoutingError, route
+from routing.orgs import load_orgs
+from routing.orm import Case
 from routing.places import load_divisions
-from routing.service import CaseDraft, Routed
+from routing.service import CLOSED_STATUSES, CaseDraft, Routed
 
 
-def make_policy(rules: str = "stricter"):
-    """Return a policy that routes a draft by its place and starts the register clock.
+class SqlWorkload:
+    """Open-case counts per person, read from the case store (a `WorkloadRepository`)."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        """Bind to the case database."""
+        self._sessions = sessions
+
+    def open_case_counts(self, person_ids: Sequence[str]) -> Mapping[str, int]:
+        """Return how many open cases each person holds."""
+        if not person_ids:
+            return {}
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Case.assigned_person_id, func.count())
+                .where(Case.assigned_person_id.in_(list(person_ids)))
+                .where(Case.status.not_in(CLOSED_STATUSES))
+                .group_by(Case.assigned_person_id)
+            ).all()
+        return {person: count for person, count in rows}
+
+
+def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
+    """Return the filing policy.
 
     Args:
         rules: deadline rule set, ``national``, ``zhejiang`` or ``stricter``.
+        sessions: the case database, for assigning by current load (none: load is ignored).
     """
+    workload = SqlWorkload(sessions) if sessions is not None else None
 
     def policy(draft: CaseDraft, today: date) -> Routed:
-        due = compute_due("petition_register", today, rules)
-        body, tier, why = _place_body(draft.location_code)
-        explanation = f"{why}；受理告知期限依{due.rule_title}{due.article}，至{due.due.isoformat()}。"
-        return Routed(handling_body=body, tier=tier, explanation=explanation, due_date=due.due)
+        register = compute_due("petition_register", today, rules)
+        notice = f"受理告知期限依{register.article}，至{register.due.isoformat()}"
+        assessed = risk_rules.assess(draft.narrative_normalised, dispute_type=draft.dispute_type)
+        facts = CaseFacts(
+            case_id="",
+            division=draft.location_code or "",
+            text=draft.narrative_normalised,
+            category=draft.category,
+            dispute_type=draft.dispute_type,
+        )
+        try:
+            decision = route(facts, load_orgs(), assessed, places=load_divisions(),
+                             workload=workload, received_on=today, rules=rules)
+        except (RoutingError, DeadlineError):
+            return _fallback(draft, register.due, notice)
+        extra = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
+        status = "accepted"
+        if decision.person_id and decision.action == "route":
+            status = "assigned"
+            extra.append(("assigned", f"分派给{decision.person_name}", {"person_id": decision.person_id}))
+        return Routed(
+            handling_body=decision.body_name,
+            tier=decision.tier_label,
+            explanation=f"{decision.explanation.rstrip('。')}；{notice}。",
+            due_date=decision.due or register.due,
+            status=status,
+            extra_events=tuple(extra),
+            body_id=decision.body_id,
+            person_id=decision.person_id,
+            person_name=decision.person_name,
+            confidential=decision.confidential,
+            hidden_from=tuple(decision.hidden_from),
+            risk_level=assessed.level,
+        )
 
     return policy
 
 
-def _place_body(location_code: str | None) -> tuple[str, str, str]:
+def _fallback(draft: CaseDraft, due: date, notice: str) -> Routed:
+    """Route to the county centre when the place is not precise enough for the ladder."""
     index = load_divisions()
-    path = index.path(location_code) if location_code and location_code in index else []
-    by_level = {d.level: d for d in path}
-    township, county = by_level.get("township"), by_level.get("county")
-    if township is not None:
-        return (
-            f"{township.name}人民调解委员会",
-            "乡镇（街道）调委会",
-            f"按“小事不出村、大事不出镇”，由事发地{township.name}受理",
-        )
-    if county is not None:
-        return (f"{county.name}社会治理中心", "县级社会治理中心", f"事发地为{county.name}，由县级社会治理中心受理分流")
-    return ("县级社会治理中心", "县级社会治理中心", "事发地未能精确到县，由社会治理中心受理分流")
+    county = index.county_of(draft.location_code) if draft.location_code in index else None
+    body = f"{county.name}社会治理中心" if county else "县级社会治理中心"
+    why = "事发地未能精确到镇（街道），由县级社会治理中心受理分流"
+    return Routed(handling_body=body, tier="县级社会治理中心", explanation=f"{why}；{notice}。", due_date=due)

@@ -26,6 +26,7 @@ STATUS_LABELS = {
     "mediating": "调解中",
     "reception_booked": "已预约接访",
     "resolved": "已办结",
+    "referred": "未达成协议，已告知其他途径",
     "follow_up": "回访评价中",
     "archived": "已归档",
     "rejected": "不予受理",
@@ -96,6 +97,12 @@ class Routed:
     due_date: date | None
     status: str = "accepted"
     extra_events: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    body_id: str | None = None
+    person_id: str | None = None
+    person_name: str | None = None
+    confidential: bool = False
+    hidden_from: tuple[str, ...] = ()
+    risk_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,8 +265,13 @@ class CaseService:
                 channel=draft.channel,
                 channel_user_id=draft.channel_user_id,
                 conversation_id=draft.conversation_id,
-                risk_level=draft.risk_level,
+                risk_level=routed.risk_level or draft.risk_level,
                 handling_body=routed.handling_body,
+                body_id=routed.body_id,
+                assigned_person_id=routed.person_id,
+                assigned_person_name=routed.person_name,
+                confidential=routed.confidential,
+                hidden_from=list(routed.hidden_from),
                 tier=routed.tier,
                 routing_explanation=routed.explanation,
                 due_date=routed.due_date,
@@ -275,11 +287,6 @@ class CaseService:
                 routed.explanation,
                 {"handling_body": routed.handling_body, "tier": routed.tier},
             )
-            if draft.risk_reasons:
-                append_event(
-                    session, case, "risk_assessed", "system", "；".join(draft.risk_reasons),
-                    {"level": draft.risk_level},
-                )
             for kind, reason, payload in routed.extra_events:
                 append_event(session, case, kind, "system", reason, payload)
             return _view(case)

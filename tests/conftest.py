@@ -63,7 +63,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 def service(database_url: str) -> Iterator[CaseService]:
     """A case service on the migrated database, with the date fixed to 2026-04-27."""
     engine = make_engine(database_url)
-    yield CaseService(make_session_factory(engine), make_policy("stricter"), lambda: date(2026, 4, 27))
+    sessions = make_session_factory(engine)
+    yield CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
     engine.dispose()
 
 

@@ -42,14 +42,15 @@ def test_filing_stores_every_field_and_two_events(service: CaseService) -> None:
     assert filed.created
     view = filed.view
     assert view.case_number == "FQ-2026-000001"
-    assert view.status == "accepted"
-    assert view.handling_body == "枫桥镇人民调解委员会"
-    # Zhejiang: 5 working days from 2026-04-27 (Mon) → the May Day holiday pushes it to 5-8?
-    assert view.due_date is not None and view.due_date > date(2026, 4, 27)
+    # 小事不出村: a neighbour dispute in 枫源村 goes to the village committee, a person assigned
+    assert view.status == "assigned"
+    assert view.handling_body == "枫源村人民调解委员会"
+    # people's mediation: 30 days from the day after 2026-04-27 → 2026-05-27 (a Wednesday)
+    assert view.due_date == date(2026, 5, 27)
     stored = service.get_case(view.case_number, channel_user_id="web:abc12345")
     assert stored.category == "城乡建设"
     assert stored.location_text == "浙江省绍兴市诸暨市枫桥镇枫源村"
-    assert [e["kind"] for e in stored.events] == ["filed", "routed"]
+    assert [e["kind"] for e in stored.events] == ["filed", "routed", "risk_assessed", "assigned"]
 
 
 def test_case_numbers_are_sequential_per_year(service: CaseService) -> None:
@@ -99,17 +100,17 @@ def test_events_cannot_be_updated_or_deleted(service: CaseService) -> None:
             session.execute(text("DELETE FROM case_events"))
             session.commit()
         session.rollback()
-        assert session.execute(select(func.count()).select_from(CaseEvent)).scalar() == 2
+        assert session.execute(select(func.count()).select_from(CaseEvent)).scalar() == 4
 
 
 def test_status_change_refused_outside_allowed_states(service: CaseService) -> None:
     number = service.file_case(draft()).view.case_number
-    view = service.record(number, "withdrawn", "citizen", "撤回", new_status="withdrawn", allowed_from={"accepted"})
+    view = service.record(number, "withdrawn", "citizen", "撤回", new_status="withdrawn", allowed_from={"assigned"})
     assert view.status == "withdrawn"
     with pytest.raises(CaseStateError):
-        service.record(number, "withdrawn", "citizen", "再次撤回", new_status="withdrawn", allowed_from={"accepted"})
+        service.record(number, "withdrawn", "citizen", "再次撤回", new_status="withdrawn", allowed_from={"assigned"})
     events = service.get_case(number).events
-    assert [e["kind"] for e in events] == ["filed", "routed", "withdrawn"]
+    assert [e["kind"] for e in events][-1] == "withdrawn"
 
 
 def test_alert_masks_personal_data_and_marks_the_case_red(service: CaseService) -> None:
