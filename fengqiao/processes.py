@@ -32,11 +32,11 @@ class Service:
     def start(self) -> None:
         """Start the process, its output going to `log_path`."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child's lifetime
-        self.process = subprocess.Popen(
-            self.args, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
+            self.process = subprocess.Popen(
+                self.args, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float) -> None:
         """Poll `ready_url` until it answers 200.
@@ -84,7 +84,9 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 def rasa_service(port: int, action_port: int, log_dir: Path, tracker_db: Path, model: Path = MODEL) -> Service:
     """Describe the Rasa server (REST channel on loopback, SQLite tracker store)."""
-    env = base_env(ACTION_PORT=str(action_port), RASA_TRACKER_DB=str(tracker_db))
+    env = base_env(
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook", RASA_TRACKER_DB=str(tracker_db)
+    )
     args = [
         str(RASA_BIN), "run", "--model", str(model), "--endpoints", "endpoints.yml",
         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port),

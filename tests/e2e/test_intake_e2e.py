@@ -82,7 +82,7 @@ async def test_a_complaint_is_filed_and_its_number_told(stack, conversation_id) 
         found = CASE_NUMBER.search(filed)
         assert found, filed
         status = " ".join(await citizen.say(f"查询一下{found.group(0)}的进度"))
-        assert found.group(0) in status and "已受理" in status
+        assert found.group(0) in status and "已分派" in status and "枫源村人民调解委员会" in status
     finally:
         await session.close()
     stored = [c for c in cases(stack.database_url) if c.case_number == found.group(0)]
