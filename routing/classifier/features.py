@@ -54,11 +54,13 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def lexicon() -> dict[str, frozenset[str]]:
-    """Map taxonomy terms (from level-2 / level-3 names) to the first-level categories using them.
+    """Map lexicon terms to the first-level categories they point to.
 
-    Names are split on 和/与/及/、 and brackets; generic words (其他, 管理 …) are dropped.
+    Two sources: the taxonomy's level-2 / level-3 names (split on 和/与/及/、 and brackets,
+    generic words such as 其他 or 管理 dropped) and the curated domain keywords of
+    ``routing/data/complaints/keywords.txt``.
     """
-    from routing.classifier.data import taxonomy
+    from routing.classifier.data import COMPLAINTS_DIR, taxonomy
 
     table: dict[str, set[str]] = {}
     for level1, level2, level3 in taxonomy():
@@ -66,7 +68,19 @@ def lexicon() -> dict[str, frozenset[str]]:
             for term in _TERM_SPLIT.split(name):
                 if len(term) >= 2 and term not in _GENERIC_TERMS:
                     table.setdefault(term, set()).add(level1)
+    keywords = COMPLAINTS_DIR / "keywords.txt"
+    if keywords.exists():
+        for line in keywords.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#") and ":" in line:
+                level1, _, terms = line.partition(":")
+                for term in terms.split():
+                    table.setdefault(prepare_term(term), set()).add(level1.strip())
     return {term: frozenset(cats) for term, cats in table.items()}
+
+
+def prepare_term(term: str) -> str:
+    """Lexicon terms go through the same preparation as messages (lower case, digits → 0)."""
+    return _DIGITS.sub("0", term.lower())
 
 
 def word_analyzer(text: str) -> list[str]:
@@ -75,11 +89,15 @@ def word_analyzer(text: str) -> list[str]:
     return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
-def word_lexicon_analyzer(text: str) -> list[str]:
-    """Like ``word_analyzer`` plus one ``LEX:<category>`` token per taxonomy term found."""
-    tokens = word_analyzer(text)
-    table = lexicon()
-    for term, cats in table.items():
+def lexicon_analyzer(text: str) -> list[str]:
+    """One ``lex:<category>`` token per lexicon term found in a prepared text."""
+    tokens: list[str] = []
+    for term, cats in lexicon().items():
         if term in text:
             tokens.extend(f"lex:{c}" for c in cats)
     return tokens
+
+
+def word_lexicon_analyzer(text: str) -> list[str]:
+    """Like ``word_analyzer`` plus the ``lexicon_analyzer`` tokens."""
+    return word_analyzer(text) + lexicon_analyzer(text)

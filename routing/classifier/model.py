@@ -18,8 +18,9 @@ ENV_MODEL_DIR = "FENGQIAO_CLASSIFIER_DIR"
 ACTIVE_DIR = REPO_ROOT / "var" / "classifier" / "active"
 PREVIOUS_DIR = REPO_ROOT / "var" / "classifier" / "previous"
 SHIPPED_DIR = REPO_ROOT / "models" / "classifier"
-LEVEL2_MIN_SHARE = 0.55
-LEVEL3_MIN_SHARE = 0.55
+# A level-2 / level-3 label is reported when its linear-SVM score is at least this (0 is the
+# decision boundary; slightly below still means "more likely than its siblings").
+SUBLEVEL_MIN_SCORE = -0.3
 
 
 @dataclass
@@ -83,18 +84,18 @@ class Classifier:
         features = self.bundle["vectorizer"].transform([prepare(t) for t in texts])
         l1_model, l1_labels = self.bundle["l1"], list(self.bundle["l1"].classes_)
         p1 = l1_model.predict_proba(features)
-        p2 = self._proba("l2", features)
-        p3 = self._proba("l3", features)
+        p2 = self._scores("l2", features)
+        p3 = self._scores("l3", features)
         pd = self._proba("dispute", features)
         results = []
         for i in range(len(texts)):
             order = p1[i].argsort()[::-1]
             category = l1_labels[order[0]]
             confidence = float(p1[i][order[0]])
-            level2 = self._sub_label("l2", p2, i, category + "/", LEVEL2_MIN_SHARE)
+            level2 = self._sub_label("l2", p2, i, category + "/")
             level3 = None
             if level2 is not None:
-                level3 = self._sub_label("l3", p3, i, f"{category}/{level2}/", LEVEL3_MIN_SHARE)
+                level3 = self._sub_label("l3", p3, i, f"{category}/{level2}/")
             dispute, dispute_conf = "other", 0.0
             if pd is not None:
                 j = int(pd[i].argmax())
@@ -117,19 +118,25 @@ class Classifier:
         model = self.bundle.get(key)
         return None if model is None else model.predict_proba(features)
 
-    def _sub_label(self, key: str, proba: Any, row: int, prefix: str, min_share: float) -> str | None:
-        """Best child label under ``prefix`` when it holds ``min_share`` of its siblings' mass."""
-        if proba is None:
+    def _scores(self, key: str, features: Any) -> Any:
+        model = self.bundle.get(key)
+        if model is None:
+            return None
+        scores = model.decision_function(features)
+        return scores.reshape(-1, 1) if scores.ndim == 1 else scores
+
+    def _sub_label(self, key: str, scores: Any, row: int, prefix: str) -> str | None:
+        """Best child label under ``prefix`` when its score reaches ``SUBLEVEL_MIN_SCORE``."""
+        if scores is None:
             return None
         labels = self.bundle[key].classes_
-        best, best_p, total = None, 0.0, 0.0
+        if len(labels) == 2 and scores.shape[1] == 1:
+            return None  # a two-class sub-model carries too little to name a sub-level
+        best, best_s = None, SUBLEVEL_MIN_SCORE
         for j, label in enumerate(labels):
-            if label.startswith(prefix):
-                p = float(proba[row][j])
-                total += p
-                if p > best_p:
-                    best, best_p = label, p
-        if best is None or total <= 0 or best_p / total < min_share:
+            if label.startswith(prefix) and float(scores[row][j]) >= best_s:
+                best, best_s = label, float(scores[row][j])
+        if best is None:
             return None
         return str(best)[len(prefix):].split("/")[0]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from routing.classifier.data import Example, project_examples
-from routing.classifier.features import prepare, word_analyzer, word_lexicon_analyzer
+from routing.classifier.features import lexicon_analyzer, prepare, word_analyzer, word_lexicon_analyzer
 from routing.classifier.model import ACTIVE_DIR, METADATA_FILE, MODEL_FILE, PREVIOUS_DIR, clear_cache
 
-DEFAULT_VARIANT = "svm_words_chars_lex"
+DEFAULT_VARIANT = "svm_words_chars_lexblock"
 # Rows from an agency's own history describe the messages the model will see; they count
 # this many times a project row. Fixed a priori (see bench/classifier/README.md).
 AGENCY_WEIGHT = 3.0
@@ -29,6 +29,7 @@ class Variant:
     words: bool = True
     chars: bool = True
     lexicon: bool = False
+    lexicon_weight: float = 0.0  # > 0: lexicon tokens as a separate, weighted feature block
     learner: str = "svm"  # "svm" (LinearSVC + sigmoid calibration) or "logreg"
 
 
@@ -39,6 +40,9 @@ VARIANTS = {
         Variant("svm_chars", words=False),
         Variant("svm_words_chars"),
         Variant("svm_words_chars_lex", lexicon=True),
+        Variant("svm_words_chars_lexblock", lexicon_weight=1.0),
+        Variant("svm_words_chars_lexblock2", lexicon_weight=2.0),
+        Variant("svm_words_chars_lex_lexblock", lexicon=True, lexicon_weight=1.0),
     )
 }
 
@@ -56,6 +60,9 @@ def build_vectorizer(variant: Variant) -> Any:
         parts.append(
             ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=200_000))
         )
+    if variant.lexicon_weight > 0:
+        parts.append(("lexicon", TfidfVectorizer(analyzer=lexicon_analyzer, sublinear_tf=True, use_idf=False)))
+        return FeatureUnion(parts, transformer_weights={"lexicon": variant.lexicon_weight})
     return FeatureUnion(parts)
 
 
@@ -69,6 +76,17 @@ def build_learner(variant: Variant, calibrated: bool = True) -> Any:
         return LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")
     svm = LinearSVC(C=0.5, class_weight="balanced")
     return CalibratedClassifierCV(svm, method="sigmoid", cv=3) if calibrated else svm
+
+
+def _sub_learner(key: str) -> Any:
+    """Learner for level 2, level 3 (many classes: a plain linear SVM, ranked by decision
+    score) and dispute type (calibrated, its probability is reported)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    if key == "dispute":
+        return CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3)
+    return LinearSVC(C=0.5)
 
 
 def _weights(examples: list[Example], agency_weight: float) -> list[float]:
@@ -108,12 +126,7 @@ def fit_bundle(
         if len(set(labels)) < 2:
             bundle[key] = None
             continue
-        # Sub-levels and dispute types only need ranking plus a rough probability: plain
-        # logistic regression is fast and good enough there.
-        from sklearn.linear_model import LogisticRegression
-
-        model = LogisticRegression(C=20.0, max_iter=2000)
-        bundle[key] = model.fit(features[idx], labels, sample_weight=[weights[i] for i in idx])
+        bundle[key] = _fit(_sub_learner(key), features[idx], labels, [weights[i] for i in idx])
     return bundle
 
 
