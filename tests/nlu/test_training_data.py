@@ -272,7 +272,24 @@ def test_satisfaction_values_are_canonical(examples: list[Example]) -> None:
                 value = s.value or e.text[s.start : s.end]
                 assert value in SATISFACTION_VALUES, (e.raw, value)
             else:
-                assert s.value is None, e.raw
+                assert s.value in (None, normalise(e.text[s.start : s.end])), e.raw
+
+
+def test_spans_changed_by_normalisation_carry_the_normalised_value(
+    examples: list[Example],
+) -> None:
+    # The tokenizer normalises the training text; Rasa's EntitySynonymMapper then turns every
+    # span whose text differs from its value into a synonym. Without an explicit Simplified /
+    # ASCII value, "貨車" or "１３８…" would become the value extracted from "货车" or "138…".
+    changed = 0
+    for e in examples:
+        for s in e.spans:
+            span = e.text[s.start : s.end]
+            if normalise(span) != span:
+                changed += 1
+                assert s.value is not None, e.raw
+                assert normalise(s.value) == s.value, e.raw
+    assert changed >= 50
 
 
 def test_satisfaction_synonyms_map_to_canonical_values() -> None:
