@@ -471,3 +471,29 @@ def test_lookup_entries_are_whole_jieba_words(tokenizer: jieba.Tokenizer) -> Non
         assert item["lookup"] in ALLOWED_ENTITIES
         for entry in _examples_of(item["examples"]):
             assert [w for w, _, _ in tokenizer.tokenize(entry)] == [entry], entry
+
+
+# --------------------------------------------------------------------------- the checker itself
+
+
+def test_parse_example_recovers_plain_text_and_offsets() -> None:
+    e = parse_example(
+        '[楼上](respondent)欠我[两千块](amount)，[還行]{"entity": "satisfaction", "value": "基本满意"}',
+        "tell_complaint",
+        "x.yml",
+    )
+    assert e.text == "楼上欠我两千块，還行"
+    assert [(s.start, s.end, s.entity, s.value) for s in e.spans] == [
+        (0, 2, "respondent", None),
+        (4, 7, "amount", None),
+        (8, 10, "satisfaction", "基本满意"),
+    ]
+
+
+def test_boundary_check_detects_a_misaligned_span(tokenizer: jieba.Tokenizer) -> None:
+    # jieba keeps "邻居家" as one word, so an entity "邻居" inside it cannot be learnt.
+    starts, ends = boundaries(tokenizer, "邻居家的狗天天叫")
+    assert 0 in starts and 2 not in ends
+    # The user dictionary keeps place names whole.
+    starts, ends = boundaries(tokenizer, "我住诸暨市枫桥镇栎桥村")
+    assert {2, 5, 8} <= starts and {5, 8, 11} <= ends
