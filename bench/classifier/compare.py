@@ -70,9 +70,8 @@ class SklearnApproach:
 
 
 def approaches(names: list[str] | None) -> list:
-    from spacy_textcat import SpacyTextcat
-
     from ensemble import EnsembleApproach
+    from spacy_textcat import SpacyTextcat
 
     found = [SklearnApproach(v) for v in train.VARIANTS.values()]
     found.append(SpacyTextcat())

@@ -11,8 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from routing.classifier.data import Example, project_examples
-from routing.classifier.features import lexicon_analyzer, prepare, word_analyzer, word_lexicon_analyzer
-from routing.classifier.model import ACTIVE_DIR, METADATA_FILE, MODEL_FILE, PREVIOUS_DIR, clear_cache
+from routing.classifier.features import (
+    lexicon_analyzer,
+    prepare,
+    word_analyzer,
+    word_lexicon_analyzer,
+)
+from routing.classifier.model import (
+    ACTIVE_DIR,
+    METADATA_FILE,
+    MODEL_FILE,
+    PREVIOUS_DIR,
+    clear_cache,
+)
 
 DEFAULT_VARIANT = "svm_words_chars_lexblock"
 # Rows from an agency's own history describe the messages the model will see; they count
@@ -31,6 +42,7 @@ class Variant:
     lexicon: bool = False
     lexicon_weight: float = 0.0  # > 0: lexicon tokens as a separate, weighted feature block
     learner: str = "svm"  # "svm" (LinearSVC + sigmoid calibration) or "logreg"
+    balanced: bool = True  # class_weight="balanced"; False lets the corpus proportions act as priors
 
 
 VARIANTS = {
@@ -43,6 +55,7 @@ VARIANTS = {
         Variant("svm_words_chars_lexblock", lexicon_weight=1.0),
         Variant("svm_words_chars_lexblock2", lexicon_weight=2.0),
         Variant("svm_words_chars_lex_lexblock", lexicon=True, lexicon_weight=1.0),
+        Variant("svm_words_chars_lexblock_prior", lexicon_weight=1.0, balanced=False),
     )
 }
 
@@ -72,9 +85,10 @@ def build_learner(variant: Variant, calibrated: bool = True) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
+    class_weight = "balanced" if variant.balanced else None
     if variant.learner == "logreg":
-        return LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")
-    svm = LinearSVC(C=0.5, class_weight="balanced")
+        return LogisticRegression(C=20.0, max_iter=3000, class_weight=class_weight)
+    svm = LinearSVC(C=0.5, class_weight=class_weight)
     return CalibratedClassifierCV(svm, method="sigmoid", cv=3) if calibrated else svm
 
 
