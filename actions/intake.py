@@ -22,6 +22,17 @@ from routing.service import CaseDraft
 from routing.text import normalise
 
 
+ANALYSIS_SLOTS = (
+    "narrative",
+    "category",
+    "dispute_type",
+    "location_code",
+    "category_choice",
+    "category_low_confidence",
+    "category_alternatives",
+)
+
+
 def analysis_slots(result: Analysis) -> dict[str, Any]:
     """Turn an analysis into slot values: only what the narrative really contains."""
     slots: dict[str, Any] = {
@@ -39,6 +50,10 @@ def analysis_slots(result: Analysis) -> dict[str, Any]:
         slots["complaint_demand"] = result.demand
     if result.phone:
         slots["contact_phone"] = result.phone
+    # Low confidence: the form first offers the top three categories instead of guessing.
+    slots["category_low_confidence"] = bool(result.low_confidence)
+    slots["category_alternatives"] = [str(c) for c, _ in result.alternatives[:3]]
+    slots["category_choice"] = None
     return slots
 
 
@@ -90,8 +105,27 @@ class ActionDeclineConsent(Action):
     ) -> list[EventType]:
         """Clear every collected slot and explain the alternatives."""
         dispatcher.utter_message(response="utter_consent_declined")
-        cleared = [*FORM_SLOTS, "narrative", "category", "dispute_type", "location_code"]
+        cleared = [*FORM_SLOTS, *ANALYSIS_SLOTS]
         return [SlotSet(name, None) for name in cleared] + [SlotSet("consent_given", False)]
+
+
+class ActionAskCategoryChoice(Action):
+    """Offer the classifier's top three categories as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_category_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Ask which category fits, one button per alternative plus 'none of these'."""
+        options = list(tracker.get_slot("category_alternatives") or [])
+        buttons = [
+            {"title": name, "payload": f'/inform{{"category_choice": "{name}"}}'} for name in options
+        ]
+        buttons.append({"title": "都不是", "payload": '/inform{"category_choice": "都不是"}'})
+        dispatcher.utter_message(response="utter_category_question", buttons=buttons)
+        return []
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -99,6 +133,32 @@ class ValidateComplaintForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_complaint_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Ask for the category first when the classifier was not sure."""
+        if tracker.get_slot("category_low_confidence") and tracker.get_slot("category_alternatives"):
+            return ["category_choice", *domain_slots]
+        return domain_slots
+
+    async def validate_category_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the category the citizen picked (a button, or its name typed)."""
+        answer = normalise(str(value or ""))
+        options = list(tracker.get_slot("category_alternatives") or [])
+        picked = next((name for name in options if name in answer), None)
+        if picked is None and any(word in answer for word in ("都不是", "不是", "其他", "不清楚")):
+            return {"category_choice": "未确定", "category_low_confidence": False}
+        if picked is None:
+            dispatcher.utter_message(response="utter_invalid_category")
+            return {"category_choice": None}
+        return {"category_choice": picked, "category": picked, "category_low_confidence": False}
 
     async def validate_complaint_subject(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -203,6 +263,8 @@ def draft_from(tracker: Tracker) -> CaseDraft:
     if location_code:
         match = resolve_place(tracker.get_slot("complaint_location") or "")
         county = match.county.code if match and match.county else None
+    category = tracker.get_slot("category") or (result.category if result else None)
+    path = result.category_path if result and result.category == category else (category,)
     return CaseDraft(
         narrative_original=narrative,
         narrative_normalised=normalise(narrative),
@@ -210,8 +272,8 @@ def draft_from(tracker: Tracker) -> CaseDraft:
         channel=channel_of(tracker),
         channel_user_id=tracker.sender_id,
         conversation_id=tracker.sender_id,
-        category=result.category if result else tracker.get_slot("category"),
-        category_path=result.category_path if result else (),
+        category=category,
+        category_path=path,
         dispute_type=result.dispute_type if result else tracker.get_slot("dispute_type"),
         classifier_confidence=result.confidence if result else None,
         script=result.script if result else "simplified",
@@ -250,7 +312,7 @@ class ActionFileCase(Action):
             tier=view.tier,
             due_date=view.due_date.isoformat() if view.due_date else "依法定期限",
         )
-        cleared = [*FORM_SLOTS, "narrative", "category", "dispute_type", "location_code"]
+        cleared = [*FORM_SLOTS, *ANALYSIS_SLOTS]
         return [SlotSet(n, None) for n in cleared] + [
             SlotSet("pending_action", None),
             SlotSet("case_number", view.case_number),

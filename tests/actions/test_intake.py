@@ -111,3 +111,38 @@ async def test_declining_consent_forgets_everything(dispatcher, app_database) ->
     slots = slot_events(events)
     assert slots["narrative"] is None and slots["contact_phone"] is None
     assert slots["consent_given"] is False
+
+
+async def test_low_confidence_asks_for_the_category_first(dispatcher, app_database) -> None:
+    from actions.intake import ActionAskCategoryChoice
+
+    form = ValidateComplaintForm()
+    slots = {"category_low_confidence": True, "category_alternatives": ["城乡建设", "政法", "国土资源"]}
+    tracker = make_tracker("", slots=slots, active_loop="complaint_form")
+    order = await form.required_slots(["complaint_subject", "contact_phone"], dispatcher, tracker, {})
+    assert order == ["category_choice", "complaint_subject", "contact_phone"]
+    await ActionAskCategoryChoice().run(dispatcher, tracker, {})
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles == ["城乡建设", "政法", "国土资源", "都不是"]
+    assert dispatcher.messages[0]["buttons"][1]["payload"] == '/inform{"category_choice": "政法"}'
+
+
+async def test_a_confident_category_is_not_asked(dispatcher, app_database) -> None:
+    tracker = make_tracker("", slots={"category_low_confidence": False, "category_alternatives": ["城乡建设"]})
+    order = await ValidateComplaintForm().required_slots(["complaint_subject"], dispatcher, tracker, {})
+    assert order == ["complaint_subject"]
+
+
+async def test_the_picked_category_is_kept_for_filing(dispatcher, app_database) -> None:
+    form = ValidateComplaintForm()
+    slots = {"category_low_confidence": True, "category_alternatives": ["城乡建设", "政法", "国土资源"]}
+    tracker = make_tracker("政法", slots=slots)
+    result = await form.validate_category_choice("政法", dispatcher, tracker, {})
+    assert result == {"category_choice": "政法", "category": "政法", "category_low_confidence": False}
+    nothing = await form.validate_category_choice("随便", dispatcher, tracker, {})
+    assert nothing == {"category_choice": None}
+    assert responses(dispatcher) == ["utter_invalid_category"]
+    from actions.intake import draft_from
+
+    filed = draft_from(make_tracker("确认", slots={**FILLED, "category": "政法"}))
+    assert filed.category == "政法" and filed.category_path == ("政法",)
