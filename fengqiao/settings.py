@@ -27,6 +27,14 @@ class Settings:
     web_port: int
     deadline_rules: str
     allowed_origins: tuple[str, ...]
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_mode: str = "polling"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_chat_interval: float = 1.0
+    action_health_url: str = ""
+    inbox_retry_cap: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +52,19 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"ports must be integers: {exc}") from exc
         origins = tuple(o for o in os.environ.get("WEB_ALLOWED_ORIGINS", "").split(",") if o)
+        mode = os.environ.get("TELEGRAM_MODE", "").strip() or (
+            "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL") else "polling"
+        )
+        if mode not in ("polling", "webhook"):
+            raise SettingsError(f"TELEGRAM_MODE must be polling or webhook, not {mode!r}")
+        secret = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+        if mode == "webhook" and os.environ.get("TELEGRAM_BOT_TOKEN") and len(secret) < 16:
+            raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be at least 16 characters in webhook mode")
+        try:
+            chat_interval = float(os.environ.get("TELEGRAM_CHAT_INTERVAL", "1.0"))
+            retry_cap = float(os.environ.get("INBOX_RETRY_CAP", "30"))
+        except ValueError as exc:
+            raise SettingsError(f"intervals must be numbers: {exc}") from exc
         return cls(
             database_url=default_database_url(),
             rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
@@ -53,6 +74,16 @@ class Settings:
             web_port=web_port,
             deadline_rules=rules,
             allowed_origins=origins,
+            telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            telegram_api_base_url=(
+                os.environ.get("TELEGRAM_API_BASE_URL", "").strip() or "https://api.telegram.org"
+            ).rstrip("/"),
+            telegram_mode=mode,
+            telegram_webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+            telegram_webhook_secret=secret,
+            telegram_chat_interval=chat_interval,
+            action_health_url=os.environ.get("ACTION_HEALTH_URL", "").strip(),
+            inbox_retry_cap=retry_cap,
         )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,7 +12,21 @@ from aiohttp import ClientSession, web
 
 from fengqiao.settings import Settings, get_settings
 from gateway import chat
-from gateway.keys import CONVERSATIONS, HTTP, SETTINGS
+from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
+from gateway.keys import HTTP, MESSAGING, SETTINGS
+from gateway.outbox import (
+    NotificationScanner,
+    Outbox,
+    RateLimiter,
+    TelegramRelay,
+    WebHub,
+    scan_forever,
+)
+from gateway.script import render
+from routing.db import make_engine, make_session_factory
+from routing.messaging_orm import InboxMessage
+
+log = logging.getLogger("fengqiao.gateway")
 
 STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
@@ -24,6 +41,79 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     app[HTTP] = ClientSession()
     yield
     await app[HTTP].close()
+
+
+def _material_recorder(sessions, settings: Settings):  # type: ignore[no-untyped-def]
+    """Return a function attaching a Telegram photo/document to the sender's open case."""
+    from routing.intake_policy import make_policy
+    from routing.service import CaseNotFound, CaseService, utc_today
+
+    service = CaseService(sessions, make_policy(settings.deadline_rules, sessions), utc_today)
+
+    def record(row: InboxMessage) -> str | None:
+        view = service.latest_open_case(row.channel, row.conversation_id)
+        if view is None:
+            return None
+        payload = {k: v for k, v in row.payload.items() if k != "callback_query_id"}
+        payload["inbox_key"] = row.external_key
+        if row.text:
+            payload["caption"] = row.text[:1000]
+        try:
+            service.record(view.case_number, "material_added", "citizen", "群众通过Telegram提交材料",
+                           payload, channel_user_id=row.conversation_id)
+        except CaseNotFound:
+            return None
+        return view.case_number
+
+    return record
+
+
+async def _messaging(app: web.Application) -> AsyncIterator[None]:
+    """Start the inbox worker, the notification scanner and (with a token) Telegram."""
+    settings = app[SETTINGS]
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    outbox = Outbox(sessions)
+    m = Messaging(sessions=sessions, inbox=Inbox(sessions), outbox=outbox, hub=WebHub(outbox))
+    m.material = _material_recorder(sessions, settings)
+    m.worker = InboxWorker(m, rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url),
+                           retry_cap=settings.inbox_retry_cap)
+    app[MESSAGING] = m
+    tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker")]
+    scanner = NotificationScanner(sessions, render)
+    tasks.append(asyncio.create_task(scan_forever(scanner, m.deliver), name="notifications"))
+    if settings.telegram_bot_token:
+        from gateway.tg.channel import TelegramChannel
+
+        m.telegram = TelegramChannel(settings, m)
+        m.relay = TelegramRelay(outbox, m.telegram, RateLimiter(settings.telegram_chat_interval, 30))
+        await m.telegram.start()
+        tasks.append(asyncio.create_task(m.relay.run(), name="telegram-relay"))
+    else:
+        log.info("Telegram is off (no TELEGRAM_BOT_TOKEN)")
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await m.worker.stop()
+        if m.relay is not None:
+            for task in list(m.relay.tasks):
+                task.cancel()
+        if m.telegram is not None:
+            await m.telegram.stop()
+        engine.dispose()
+
+
+async def telegram_webhook(request: web.Request) -> web.StreamResponse:
+    """Receive a Telegram update (only when Telegram runs in webhook mode)."""
+    channel = request.app[MESSAGING].telegram
+    if channel is None or not channel.webhook_mode:
+        raise web.HTTPNotFound()
+    return await channel.webhook(request)
 
 
 @web.middleware
@@ -50,6 +140,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_get("/ws", chat.websocket)
+    app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static", STATIC)
 
 
@@ -57,8 +148,8 @@ def init_app(settings: Settings | None = None) -> web.Application:
     """Build the web application (the app factory)."""
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[SETTINGS] = settings or get_settings()
-    app[CONVERSATIONS] = {}
     app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(_messaging)
     setup_routes(app)
     return app
 

@@ -1,4 +1,10 @@
-"""Web chat: a WebSocket per browser tab, relayed turn by turn to Rasa's REST channel."""
+"""Web chat: a WebSocket per browser tab, backed by the durable inbox and the outbox.
+
+Protocol. In: ``{type: message, id, text}`` (``id`` is the client's message id, the inbox key)
+and ``{type: hello, after}`` (replay every outbox message after that id, for a reconnecting
+page). Out: ``ack`` (the message is stored), ``typing``, ``bot {id, reply_to, kind, text,
+buttons}`` (``id`` is the outbox id; a page keeps the largest it saw) and ``error``.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,12 @@ import asyncio
 import json
 import logging
 import re
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gateway.keys import CONVERSATIONS, HTTP, SETTINGS
-from gateway.rasa_client import BotReply, RasaUnavailable, send_turn
-from gateway.script import match_script
+from gateway.inbox import Inbound, Messaging
+from gateway.keys import MESSAGING, SETTINGS
+from gateway.outbox import WebClient, web_message
 from routing.text import clean
 
 log = logging.getLogger("fengqiao.web")
@@ -22,24 +25,10 @@ log = logging.getLogger("fengqiao.web")
 MAX_TEXT = 2000
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-NOTICE_UNAVAILABLE = "您的消息已收到，但系统暂时繁忙，未能处理。请稍后再发送一次，或拨打12345热线。"
+NOTICE_UNAVAILABLE = "您的消息已收到，但系统暂时繁忙，未能保存。请稍后再发送一次，或拨打12345热线。"
 NOTICE_TOO_LONG = f"消息太长了（最多{MAX_TEXT}字），请分几次发送。"
 NOTICE_EMPTY = "消息是空的，请输入文字。"
 NOTICE_BAD = "无法识别这条消息，请刷新页面后重试。"
-
-
-@dataclass
-class Conversation:
-    """Per-conversation state: one turn at a time, and the ids already answered."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    answered: OrderedDict[str, list[dict[str, Any]]] = field(default_factory=OrderedDict)
-
-    def remember(self, client_id: str, replies: list[dict[str, Any]]) -> None:
-        """Keep the replies of a client message id (bounded) so a resend is not a new turn."""
-        self.answered[client_id] = replies
-        while len(self.answered) > 200:
-            self.answered.popitem(last=False)
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -53,28 +42,41 @@ def origin_allowed(request: web.Request) -> bool:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    """Serve one chat WebSocket: `{type: message, id, text}` in, replies out."""
+    """Serve one chat WebSocket."""
     if not origin_allowed(request):
         raise web.HTTPForbidden(text="origin not allowed")
     conversation_id = request.query.get("conversation", "")
     if not _CONVERSATION_ID.match(conversation_id):
         raise web.HTTPBadRequest(text="conversation must be 8-64 letters, digits or '-'")
+    m: Messaging = request.app[MESSAGING]
     ws = web.WebSocketResponse(heartbeat=25, max_msg_size=64 * 1024)
     await ws.prepare(request)
-    state = request.app[CONVERSATIONS].setdefault(conversation_id, Conversation())
-    async for msg in ws:
-        if msg.type != WSMsgType.TEXT:
-            continue
-        await _handle(ws, request, f"web:{conversation_id}", state, msg.data)
+    sender = f"web:{conversation_id}"
+    client = WebClient(ws, sender, await asyncio.to_thread(m.outbox.last_id, sender))
+    m.hub.add(client)
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            await _handle(m, client, msg.data)
+    finally:
+        m.hub.remove(client)
     return ws
 
 
-def _parse(raw: str) -> tuple[str, str] | str:
+def _parse(raw: str) -> tuple[str, str] | int | str:
     try:
         data = json.loads(raw)
     except ValueError:
         return NOTICE_BAD
-    if not isinstance(data, dict) or data.get("type") != "message":
+    if not isinstance(data, dict):
+        return NOTICE_BAD
+    if data.get("type") == "hello":
+        after = data.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            return NOTICE_BAD
+        return after
+    if data.get("type") != "message":
         return NOTICE_BAD
     client_id, text = data.get("id"), data.get("text")
     if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id) or not isinstance(text, str):
@@ -87,38 +89,33 @@ def _parse(raw: str) -> tuple[str, str] | str:
     return client_id, text
 
 
-async def _handle(ws: web.WebSocketResponse, request: web.Request, sender: str, state: Conversation, raw: str) -> None:
+async def _handle(m: Messaging, client: WebClient, raw: str) -> None:
+    ws = client.ws
     parsed = _parse(raw)
     if isinstance(parsed, str):
         await ws.send_json({"type": "error", "text": parsed})
         return
-    client_id, text = parsed
-    await ws.send_json({"type": "ack", "id": client_id})
-    async with state.lock:  # one turn at a time per conversation (R4)
-        if client_id in state.answered:
-            replies = state.answered[client_id]
-        else:
-            await ws.send_json({"type": "typing"})
-            replies = await _turn(request, sender, text)
-            if replies is not None:
-                state.remember(client_id, replies)
-    if replies is None:
-        await ws.send_json({"type": "bot", "reply_to": client_id, "text": NOTICE_UNAVAILABLE, "buttons": []})
+    if isinstance(parsed, int):  # hello: replay what the page has not seen
+        async with client.lock:
+            client.last_id = min(client.last_id, parsed)
+        await m.hub.flush_client(client)
         return
-    for reply in replies:
-        await ws.send_json({"type": "bot", "reply_to": client_id, **reply})
-
-
-async def _turn(request: web.Request, sender: str, text: str) -> list[dict[str, Any]] | None:
-    settings = request.app[SETTINGS]
+    client_id, text = parsed
+    message = Inbound("web", f"{client.conversation_id}:{client_id}", client.conversation_id, text)
     try:
-        replies = await send_turn(
-            request.app[HTTP], settings.rasa_url, sender, text, {"channel": "web"}
-        )
-    except RasaUnavailable as exc:
-        log.warning("rasa turn failed for %s: %s", sender[:12], exc)
-        return None
-    if not replies:
-        # No reply means an action failed inside Rasa: never pretend it worked.
-        replies = [BotReply(NOTICE_UNAVAILABLE)]
-    return [match_script(text, r).to_dict() for r in replies]
+        _, created = await asyncio.to_thread(m.inbox.store, message)
+    except Exception:
+        log.exception("could not store a web message")
+        await ws.send_json({"type": "error", "text": NOTICE_UNAVAILABLE})
+        return
+    await ws.send_json({"type": "ack", "id": client_id})
+    if created:
+        await ws.send_json({"type": "typing"})
+        if m.worker is not None:
+            m.worker.kick(client.conversation_id)
+        return
+    # A resent id (reconnect): answer with what is stored, never a second turn.
+    replies = await asyncio.to_thread(m.outbox.replies_to, client.conversation_id, message.external_key)
+    for row in replies:
+        if row.id <= client.last_id:
+            await ws.send_json(web_message(row))

@@ -8,4 +8,4 @@ from fengqiao.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 HTTP = web.AppKey("http", ClientSession)
-CONVERSATIONS = web.AppKey("conversations", dict)
+MESSAGING = web.AppKey("messaging", object)  # gateway.inbox.Messaging (typed loosely: no import cycle)

@@ -1,7 +1,8 @@
 """The web chat WebSocket against a real (small) HTTP server playing Rasa's REST channel.
 
 Rasa itself is exercised in tests/e2e; here the relay's own rules are checked: ordering,
-client-id de-duplication, bad input, Origin, Traditional replies and a Rasa outage.
+client-id de-duplication, bad input, Origin, Traditional replies and a Rasa outage. The
+gateway runs on a migrated SQLite file (the durable inbox and outbox are real).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 import pytest
 from aiohttp import web
 
+from fengqiao.migrate import upgrade
 from fengqiao.settings import Settings
 from gateway.app import init_app
-from gateway.chat import NOTICE_BAD, NOTICE_EMPTY, NOTICE_TOO_LONG, NOTICE_UNAVAILABLE
+from gateway.chat import NOTICE_BAD, NOTICE_EMPTY, NOTICE_TOO_LONG
+from gateway.inbox import NOTICE_RECEIVED
 
 
 class FakeRasa:
@@ -44,9 +47,11 @@ async def rasa(aiohttp_server):
 
 
 @pytest.fixture
-async def client(aiohttp_client, rasa):
+async def client(aiohttp_client, rasa, tmp_path):
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    upgrade(url)
     settings = Settings(
-        database_url="sqlite://", rasa_url=rasa.url, rasa_token="", action_port=0,
+        database_url=url, rasa_url=rasa.url, inbox_retry_cap=0.5, rasa_token="", action_port=0,
         web_host="127.0.0.1", web_port=0, deadline_rules="stricter", allowed_origins=("https://good.example",),
     )
     return await aiohttp_client(init_app(settings))
@@ -70,7 +75,7 @@ async def test_a_message_is_relayed_and_answered_with_buttons(client, rasa) -> N
     ws = await client.ws_connect("/ws?conversation=abcdef12")
     await ws.send_json({"type": "message", "id": "m1", "text": "你好"})
     (reply,) = await _until_bot(ws)
-    assert reply == {"type": "bot", "reply_to": "m1", "text": "请说说您的问题：你好", "buttons": [{"title": "同意", "payload": "/consent"}]}
+    assert reply == {"type": "bot", "id": reply["id"], "reply_to": "m1", "kind": "reply", "text": "请说说您的问题：你好", "buttons": [{"title": "同意", "payload": "/consent"}]}
     assert rasa.received[0]["sender"] == "web:abcdef12"
 
 
@@ -127,12 +132,16 @@ async def test_traditional_input_gets_a_traditional_reply(client) -> None:
     assert reply["text"] == "請說說您的問題：鄰居噪音擾民"
 
 
-async def test_rasa_outage_is_told_plainly(client, rasa) -> None:
+async def test_rasa_outage_is_told_plainly_and_the_message_answered_later(client, rasa) -> None:
     rasa.fail = True
     ws = await client.ws_connect("/ws?conversation=abcdef12")
     await ws.send_json({"type": "message", "id": "o", "text": "你好"})
     (reply,) = await _until_bot(ws)
-    assert reply["text"] == NOTICE_UNAVAILABLE
+    assert reply["text"] == NOTICE_RECEIVED and reply["reply_to"] == "o"
+    rasa.fail = False
+    (later,) = await _until_bot(ws)
+    assert later["text"] == "请说说您的问题：你好" and later["reply_to"] == "o"
+    assert [b["message"] for b in rasa.received].count("你好") >= 2  # tried while down, then once more
 
 
 async def test_foreign_origin_and_bad_conversation_ids_are_refused(client) -> None:

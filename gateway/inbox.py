@@ -1,0 +1,333 @@
+"""Durable inbox: store first, acknowledge second, process in order, exactly once per key.
+
+Every inbound message (web client message id, Telegram `update_id`) becomes a row under a
+unique (channel, external_key) before the sender gets its acknowledgement (RELIABILITY R1).
+A worker then takes each conversation's oldest pending row, runs the turn against Rasa and,
+in one transaction, stores the replies in the outbox and marks the row done. When Rasa (or
+the action server) is down the citizen is told once that the message was received, and the
+row is retried with backoff until the service returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import ClientError, ClientSession, ClientTimeout
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from gateway.outbox import Outbox, Outgoing, _aware, add_outgoing, backoff, channel_of, utcnow
+from gateway.rasa_client import BotReply, RasaUnavailable, send_turn
+from gateway.script import render, render_reply, script_of
+from routing.messaging_orm import ChatConversation, InboxMessage
+from routing.text import mask_pii
+
+log = logging.getLogger("fengqiao.inbox")
+
+NOTICE_RECEIVED = "您的消息已收到。系统正在恢复，恢复后会按顺序处理并回复您，请不要重复发送。"
+NOTICE_UNSUPPORTED = "抱歉，目前只能处理文字消息。请用文字描述您的问题；照片或文件可以直接发送，会作为材料附在您的诉求上。"
+NOTICE_MATERIAL_SAVED = "材料已收到，已附在您的诉求 {case_number} 上，承办人员会一并查看。"
+NOTICE_MATERIAL_NO_CASE = "材料已收到。您还没有正在办理的诉求，请先用文字说明情况，登记后材料会一并提交。"
+NOTICE_EMPTY_REPLY = "您的消息已收到，但系统这次未能完成处理。请稍后再发送一次，或拨打12345热线。"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message to store."""
+
+    channel: str
+    external_key: str
+    conversation_id: str
+    text: str
+    kind: str = "text"
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Inbox:
+    """Database operations on the inbox (synchronous; call them through `asyncio.to_thread`)."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        """Bind to the case database's session factory."""
+        self.sessions = sessions
+
+    def store(self, message: Inbound) -> tuple[int, bool]:
+        """Store a message under its unique key.
+
+        Returns:
+            The row id and whether this call created it (False: a duplicate delivery).
+        """
+        try:
+            with self.sessions.begin() as session:
+                row = InboxMessage(
+                    channel=message.channel, external_key=message.external_key,
+                    conversation_id=message.conversation_id, kind=message.kind, text=message.text,
+                    payload=message.payload, status="pending", attempts=0, delay_notified=False,
+                )
+                session.add(row)
+                self._remember_script(session, message)
+                session.flush()
+                return row.id, True
+        except IntegrityError:
+            with self.sessions() as session:
+                found = session.execute(
+                    select(InboxMessage.id).where(
+                        InboxMessage.channel == message.channel,
+                        InboxMessage.external_key == message.external_key,
+                    )
+                ).scalar_one()
+                return found, False
+
+    @staticmethod
+    def _remember_script(session, message: Inbound) -> None:  # type: ignore[no-untyped-def]
+        state = session.get(ChatConversation, message.conversation_id)
+        if state is None:
+            state = ChatConversation(conversation_id=message.conversation_id, channel=message.channel,
+                                     script="simplified", updated_at=utcnow())
+            session.add(state)
+        if message.kind == "text" and message.text and not message.text.startswith("/"):
+            state.script = script_of(message.text)
+            state.updated_at = utcnow()
+
+    def pending_conversations(self) -> list[str]:
+        """Return every conversation with a pending message (for recovery after a restart)."""
+        with self.sessions() as session:
+            return list(
+                session.execute(
+                    select(InboxMessage.conversation_id).where(InboxMessage.status == "pending").distinct()
+                ).scalars()
+            )
+
+    def next_pending(self, conversation_id: str) -> InboxMessage | None:
+        """Return the conversation's oldest pending message."""
+        with self.sessions() as session:
+            return session.execute(
+                select(InboxMessage)
+                .where(InboxMessage.conversation_id == conversation_id, InboxMessage.status == "pending")
+                .order_by(InboxMessage.id)
+                .limit(1)
+            ).scalar()
+
+    def conversation(self, conversation_id: str) -> ChatConversation | None:
+        """Return the conversation's state row."""
+        with self.sessions() as session:
+            return session.get(ChatConversation, conversation_id)
+
+    def complete(self, row_id: int, status: str, replies: list[Outgoing]) -> list[int]:
+        """Store the replies and close the message in one transaction (exactly once).
+
+        Returns:
+            The new outbox ids (empty if the message was already closed).
+        """
+        with self.sessions.begin() as session:
+            row = session.get(InboxMessage, row_id, with_for_update=True)
+            if row is None or row.status != "pending":
+                return []
+            row.status = status
+            row.processed_at = utcnow()
+            return add_outgoing(session, row.conversation_id, replies)
+
+    def postpone(self, row_id: int, delay: float, notice: Outgoing | None) -> list[int]:
+        """Count a failed attempt, schedule the next one and maybe tell the citizen once."""
+        with self.sessions.begin() as session:
+            row = session.get(InboxMessage, row_id, with_for_update=True)
+            if row is None:
+                return []
+            row.attempts += 1
+            row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            if notice is None or row.delay_notified:
+                return []
+            row.delay_notified = True
+            return add_outgoing(session, row.conversation_id, [notice])
+
+
+Turn = Callable[[InboxMessage, str], Awaitable[list[BotReply] | None]]
+
+
+@dataclass
+class Messaging:
+    """Everything the messaging layer holds for one gateway process."""
+
+    sessions: sessionmaker
+    inbox: Inbox
+    outbox: Outbox
+    hub: Any  # gateway.outbox.WebHub
+    subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = field(default_factory=dict)
+    telegram: Any = None  # gateway.tg.channel.TelegramChannel when enabled
+    relay: Any = None  # gateway.outbox.TelegramRelay when Telegram is on
+    worker: InboxWorker | None = None
+    material: Callable[[InboxMessage], str] | None = None
+
+    def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """Put an event on every live feed of the conversation (the handoff console)."""
+        for queue in list(self.subscribers.get(conversation_id, ())):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    async def deliver(self, conversation_ids: list[str] | set[str]) -> None:
+        """Push new outbox rows: web sockets now, Telegram through the relay."""
+        for conversation_id in set(conversation_ids):
+            if channel_of(conversation_id) == "tg":
+                if self.relay is not None:
+                    self.relay.kick()
+            else:
+                await self.hub.flush(conversation_id)
+
+
+class InboxWorker:
+    """Processes each conversation's pending messages in order, one at a time."""
+
+    def __init__(self, messaging: Messaging, turn: Turn, concurrency: int = 64,
+                 retry_cap: float = 30.0, sweep_interval: float = 5.0) -> None:
+        """Wire the worker.
+
+        Args:
+            messaging: stores, hub and feeds.
+            turn: runs one message against the dialogue engine; None means unavailable.
+            concurrency: conversations processed at the same time.
+            retry_cap: longest wait between two attempts, in seconds.
+            sweep_interval: how often pending rows nobody kicked are looked for.
+        """
+        self.m = messaging
+        self.turn = turn
+        self.slots = asyncio.Semaphore(concurrency)
+        self.retry_cap = retry_cap
+        self.sweep_interval = sweep_interval
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.dirty: set[str] = set()
+
+    def kick(self, conversation_id: str) -> None:
+        """Make sure the conversation's pending messages get processed."""
+        self.dirty.add(conversation_id)
+        if conversation_id not in self.running:
+            task = asyncio.create_task(self._drain(conversation_id))
+            self.running[conversation_id] = task
+
+    async def run(self) -> None:
+        """Recover pending work, then sweep periodically until cancelled."""
+        while True:
+            try:
+                for conversation_id in await asyncio.to_thread(self.m.inbox.pending_conversations):
+                    if conversation_id not in self.running:
+                        self.kick(conversation_id)
+            except Exception:
+                log.exception("inbox sweep failed")
+            await asyncio.sleep(self.sweep_interval)
+
+    async def stop(self) -> None:
+        """Cancel the conversation tasks (pending rows stay pending for the next start)."""
+        tasks = list(self.running.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _drain(self, conversation_id: str) -> None:
+        try:
+            while True:
+                self.dirty.discard(conversation_id)
+                row = await asyncio.to_thread(self.m.inbox.next_pending, conversation_id)
+                if row is None:
+                    if conversation_id in self.dirty:
+                        continue
+                    return
+                wait = self._wait_for(row)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                async with self.slots:
+                    await self._process(row)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("inbox worker failed for %s", mask_pii(conversation_id))
+        finally:
+            self.running.pop(conversation_id, None)
+            if conversation_id in self.dirty:  # a kick arrived while we were leaving
+                self.kick(conversation_id)
+
+    @staticmethod
+    def _wait_for(row: InboxMessage) -> float:
+        next_at = _aware(row.next_attempt_at)
+        if next_at is None:
+            return 0.0
+        return max((next_at - utcnow()).total_seconds(), 0.0)
+
+    async def _process(self, row: InboxMessage) -> None:
+        conversation_id = row.conversation_id
+        state = await asyncio.to_thread(self.m.inbox.conversation, conversation_id)
+        script = state.script if state else "simplified"
+        agent = state.agent_id if state else None
+        self.m.publish(conversation_id, {"from": "citizen", "id": row.external_key, "kind": row.kind,
+                                         "text": row.text, "payload": _public(row.payload)})
+        replies: list[Outgoing]
+        if row.kind == "material" and self.m.material is not None:
+            number = await asyncio.to_thread(self.m.material, row)
+            text = NOTICE_MATERIAL_SAVED.format(case_number=number) if number else NOTICE_MATERIAL_NO_CASE
+            replies = [Outgoing(render(text, script), reply_to=row.external_key, kind="notice")]
+            if agent:
+                replies = []
+        elif agent:
+            replies = []  # a human owns the conversation: the bot stays silent
+        elif row.kind == "unsupported":
+            replies = [Outgoing(render(NOTICE_UNSUPPORTED, script), reply_to=row.external_key, kind="notice")]
+        else:
+            bot = await self.turn(row, script)
+            if bot is None:
+                delay = backoff(row.attempts, self.retry_cap)
+                notice = Outgoing(render(NOTICE_RECEIVED, script), reply_to=row.external_key, kind="delay")
+                ids = await asyncio.to_thread(self.m.inbox.postpone, row.id, delay, notice)
+                log.warning("turn of %s postponed %.0fs (attempt %d)", mask_pii(conversation_id), delay,
+                            row.attempts + 1)
+                if ids:
+                    await self.m.deliver([conversation_id])
+                return
+            if not bot:
+                bot = [BotReply(NOTICE_EMPTY_REPLY)]
+            replies = [
+                Outgoing(r.text, r.buttons, reply_to=row.external_key)
+                for r in (render_reply(b, script) for b in bot)
+            ]
+        ids = await asyncio.to_thread(self.m.inbox.complete, row.id, "relayed" if agent else "done", replies)
+        for reply in replies:
+            self.m.publish(conversation_id, {"from": "bot", "reply_to": row.external_key, "text": reply.text,
+                                             "buttons": reply.buttons})
+        if ids:
+            await self.m.deliver([conversation_id])
+
+
+def _public(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k in ("file_id", "file_name", "mime_type", "command")}
+
+
+def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_url: str = "") -> Turn:
+    """Return a `Turn` that sends the message to Rasa's REST channel.
+
+    With `action_health_url`, the action server is probed first: a turn whose actions would
+    fail is not sent (Rasa would record the message, lose the action's events and go on).
+    """
+
+    async def turn(row: InboxMessage, _script: str) -> list[BotReply] | None:
+        session = http()
+        if action_health_url:
+            try:
+                async with session.get(action_health_url, timeout=ClientTimeout(total=3)) as response:
+                    if response.status != 200:
+                        return None
+            except (TimeoutError, ClientError, OSError):
+                return None
+        try:
+            return await send_turn(session, rasa_url, row.conversation_id, row.text,
+                                   {"channel": row.channel, "message_key": row.external_key})
+        except RasaUnavailable as exc:
+            log.warning("rasa turn failed for %s: %s", mask_pii(row.conversation_id)[:16], exc)
+            return None
+
+    return turn

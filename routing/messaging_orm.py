@@ -1,0 +1,87 @@
+"""Tables of the messaging layer: durable inbox, outbox, conversation state, relay cursor.
+
+Every inbound message is stored under a unique key before it is acknowledged (RELIABILITY R1);
+every outbound message, bot reply or notification, is a row of the outbox until delivered (R3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from routing.db import Base
+from routing.orm import utcnow
+
+
+class InboxMessage(Base):
+    """One inbound message, unique per (channel, external key), processed in id order."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_key", name="uq_inbox_channel_key"),
+        Index("ix_inbox_pending", "status", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_key: Mapped[str] = mapped_column(String(160))
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delay_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """One outbound message to a citizen; `dedupe_key` makes re-enqueueing harmless."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_conversation", "conversation_id", "id"),
+        Index("ix_outbox_pending", "status", "channel", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    reply_to: Mapped[str | None] = mapped_column(String(160))
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatConversation(Base):
+    """Per-conversation state: the script the citizen writes, and the human who owns it."""
+
+    __tablename__ = "chat_conversations"
+
+    conversation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    script: Mapped[str] = mapped_column(String(12), default="simplified")
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    agent_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RelayCursor(Base):
+    """How far a relay has read an append-only stream (e.g. case events for notifications)."""
+
+    __tablename__ = "relay_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
