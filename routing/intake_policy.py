@@ -62,7 +62,7 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
             decision = route(facts, load_orgs(), assessed, places=load_divisions(),
                              workload=workload, received_on=today, rules=rules)
         except (RoutingError, DeadlineError):
-            return _fallback(draft, register.due, notice)
+            return _fallback(draft, register.due, notice, rules)
         extra = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
         status = "accepted"
         if decision.person_id and decision.action == "route":
@@ -81,15 +81,18 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
             confidential=decision.confidential,
             hidden_from=tuple(decision.hidden_from),
             risk_level=assessed.level,
+            clock=decision.clock,
+            rules=rules,
         )
 
     return policy
 
 
-def _fallback(draft: CaseDraft, due: date, notice: str) -> Routed:
+def _fallback(draft: CaseDraft, due: date, notice: str, rules: str = "stricter") -> Routed:
     """Route to the county centre when the place is not precise enough for the ladder."""
     index = load_divisions()
     county = index.county_of(draft.location_code) if draft.location_code in index else None
     body = f"{county.name}社会治理中心" if county else "县级社会治理中心"
     why = "事发地未能精确到镇（街道），由县级社会治理中心受理分流"
-    return Routed(handling_body=body, tier="县级社会治理中心", explanation=f"{why}；{notice}。", due_date=due)
+    return Routed(handling_body=body, tier="县级社会治理中心", explanation=f"{why}；{notice}。", due_date=due,
+                  rules=rules)

@@ -103,6 +103,8 @@ class Routed:
     confidential: bool = False
     hidden_from: tuple[str, ...] = ()
     risk_level: str | None = None
+    clock: str | None = None
+    rules: str = "stricter"
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,11 @@ class FiledCase:
 
 
 RoutingPolicy = Callable[[CaseDraft, date], Routed]
+
+
+def case_view(case: Case, with_events: bool = False) -> CaseView:
+    """Return what a citizen or caller may see of a stored case (used by ``routing.case_life``)."""
+    return _view(case, with_events)
 
 
 def _view(case: Case, with_events: bool = False) -> CaseView:
@@ -278,17 +285,9 @@ class CaseService:
             )
             session.add(case)
             session.flush()
-            append_event(session, case, "filed", actor, "群众通过对话登记", {"channel": draft.channel})
-            append_event(
-                session,
-                case,
-                "routed",
-                "system",
-                routed.explanation,
-                {"handling_body": routed.handling_body, "tier": routed.tier},
-            )
-            for kind, reason, payload in routed.extra_events:
-                append_event(session, case, kind, "system", reason, payload)
+            from routing.case_life import record_filing  # local: case_life imports this module
+
+            record_filing(session, case, routed, today, actor)
             return _view(case)
 
     def get_case(self, case_number: str, channel_user_id: str | None = None) -> CaseView:

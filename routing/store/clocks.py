@@ -1,0 +1,138 @@
+"""Statutory clocks on cases: start, load as domain ``Clock`` values, save, and the sweep query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from routing import deadlines
+from routing.orm import Case
+from routing.store.tables import CaseClock
+
+
+def start(session: Session, case: Case, clock: str, on: date, rules: str = "stricter", *,
+          window: bool = False, body_id: str | None = None) -> CaseClock:
+    """Start a clock on a case (the rule is chosen now and kept on the row).
+
+    Args:
+        session: open session.
+        case: the case row.
+        clock: a clock name of :data:`routing.deadlines.CLOCK_NAMES`.
+        on: the day of the event that starts it (not counted).
+        rules: ``national``, ``zhejiang`` or ``stricter``.
+        window: a citizen's or a receiving body's period (shown, never swept).
+        body_id: the body whose duty it is.
+
+    Returns:
+        The new row (flushed).
+    """
+    domain = deadlines.start_clock(clock, on, rules, case_id=case.case_number)
+    row = CaseClock(case_id=case.id, clock=clock, rule_set=domain.rule.rule_set, article=domain.rule.article,
+                    start=on, due=domain.due(), pauses=[], paused_days=0, extended_days=0, extensions=[],
+                    state="window" if window else "running", body_id=body_id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def to_clock(row: CaseClock, case_number: str = "") -> deadlines.Clock:
+    """Rebuild the domain clock of a row."""
+    rule = deadlines.load_rule_set(row.rule_set).rule(row.clock)
+    pauses = tuple(deadlines.Pause(date.fromisoformat(p["start"]),
+                                   date.fromisoformat(p["end"]) if p.get("end") else None, p.get("reason", ""))
+                   for p in row.pauses or [])
+    exts = tuple(deadlines.Extension(int(e["days"]), e["approver"], e["reason"], date.fromisoformat(e["granted_on"]))
+                 for e in row.extensions or [])
+    return deadlines.Clock(name=row.clock, rule=rule, start=row.start, case_id=case_number, extensions=exts,
+                           pauses=pauses, stopped_on=row.stopped_at)
+
+
+def save(row: CaseClock, clock: deadlines.Clock) -> None:
+    """Write a domain clock back onto its row (due, pauses, extensions, stop, state)."""
+    row.pauses = [{"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None, "reason": p.reason}
+                  for p in clock.pauses]
+    row.paused_days = sum((p.end - p.start).days + 1 for p in clock.pauses if p.end)
+    row.extensions = [{"days": e.days, "approver": e.approver, "reason": e.reason,
+                       "granted_on": e.granted_on.isoformat()} for e in clock.extensions]
+    row.extended_days = sum(e.days for e in clock.extensions)
+    if clock.extensions:
+        row.extension_approver = clock.extensions[-1].approver[:64]
+        row.extension_reason = clock.extensions[-1].reason
+    row.stopped_at = clock.stopped_on
+    open_pause = any(p.end is None for p in clock.pauses)
+    if clock.stopped_on is not None:
+        row.state = "stopped" if row.state != "window" else "window"
+        return
+    if open_pause:
+        row.state, row.due = "paused", None
+        return
+    row.due = clock.due()
+    # an extended or resumed clock is swept afresh against its new due date
+    row.state = "window" if row.state == "window" else "running"
+
+
+def clocks_of(session: Session, case_id: int) -> list[CaseClock]:
+    """Return a case's clocks, oldest first."""
+    return list(session.execute(
+        select(CaseClock).where(CaseClock.case_id == case_id).order_by(CaseClock.id)).scalars())
+
+
+def running(session: Session, case_id: int, names: Sequence[str] | None = None) -> list[CaseClock]:
+    """Return a case's clocks that are neither stopped nor windows (optionally by name)."""
+    return [c for c in clocks_of(session, case_id)
+            if c.state not in ("stopped", "window") and (names is None or c.clock in names)]
+
+
+def stop_all(session: Session, case_id: int, on: date, names: Sequence[str] | None = None) -> list[CaseClock]:
+    """Stop the case's running clocks (all, or those named): their duty was met ``on``."""
+    stopped = running(session, case_id, names)
+    for row in stopped:
+        # an overdue clock keeps its state: the record shows the duty was met late
+        row.stopped_at, row.state = on, ("overdue" if row.state == "overdue" else "stopped")
+    return stopped
+
+
+@dataclass(frozen=True, slots=True)
+class DueClock:
+    """One row found by the sweep query."""
+
+    clock_id: int
+    case_id: int
+    case_number: str
+    case_status: str
+    clock: str
+    due: date
+    state: str
+    article: str
+
+
+def sweep_query(as_of: date, near_days: int):  # type: ignore[no-untyped-def]
+    """Return the SELECT for clocks near due or overdue on ``as_of`` (uses ``ix_case_clocks_sweep``).
+
+    Args:
+        as_of: the day of the sweep.
+        near_days: a clock due within this many days is near due.
+    """
+    horizon = as_of + timedelta(days=near_days)
+    return (
+        select(CaseClock.id, CaseClock.case_id, Case.case_number, Case.status, CaseClock.clock, CaseClock.due,
+               CaseClock.state, CaseClock.article)
+        .join(Case, Case.id == CaseClock.case_id)
+        .where(or_(and_(CaseClock.state == "running", CaseClock.due <= horizon),
+                   and_(CaseClock.state == "near_due", CaseClock.due < as_of)))
+        .order_by(CaseClock.due, CaseClock.id)
+    )
+
+
+def due_clocks(session: Session, as_of: date, near_days: int = 3) -> list[DueClock]:
+    """Find the clocks that are near due or overdue on ``as_of`` and not yet reported as such.
+
+    A ``running`` clock due within ``near_days`` (or already past) is returned, and a
+    ``near_due`` one only once it is past due, so a second sweep the same day finds nothing new.
+    """
+    return [DueClock(row.id, row.case_id, row.case_number, row.status, row.clock, row.due, row.state, row.article)
+            for row in session.execute(sweep_query(as_of, near_days))]

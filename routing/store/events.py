@@ -1,0 +1,107 @@
+"""Domain events ⇄ ``case_events`` rows (append-only; the database refuses UPDATE and DELETE).
+
+Mapping: ``Event.kind/actor/reason/payload`` are stored as they are, ``Event.at`` becomes
+``created_at``, ``case_id`` (a case number in the domain) becomes the row's case foreign key,
+and ``status_after`` is the status the event leaves the case in (``payload["to"]`` for a
+``status_changed`` event, the case's current status otherwise).
+
+Filing and the first chat actions write a few status-changing events under their own kinds
+(``filed``, ``assigned``, ``withdrawn``). :func:`to_domain` reads them as the lifecycle's
+``status_changed`` events (``accept``, ``assign``, ``withdraw``) so that
+``routing.lifecycle.replay`` over the stored trail agrees with ``cases.status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from routing.events import Event
+from routing.orm import Case, CaseEvent
+
+LEGACY_STATUS_KINDS = {"filed": ("accept", "accepted"), "assigned": ("assign", "assigned"),
+                       "withdrawn": ("withdraw", "withdrawn")}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def append_events(session: Session, case: Case, events: Iterable[Event]) -> list[CaseEvent]:
+    """Append domain events to a case in the caller's transaction.
+
+    Args:
+        session: the open session (the caller commits).
+        case: the case row (its id must be flushed).
+        events: the events, in order.
+
+    Returns:
+        The new rows.
+    """
+    last = session.execute(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)).scalar()
+    seq = last or 0
+    rows = []
+    for ev in events:
+        seq += 1
+        after = ev.payload.get("to") if ev.kind == "status_changed" else case.status
+        row = CaseEvent(case_id=case.id, seq=seq, kind=ev.kind, actor=ev.actor[:64], reason=ev.reason or None,
+                        status_after=after, payload=_jsonable(dict(ev.payload)), created_at=ev.at)
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def to_domain(rows: Iterable[CaseEvent], case_number: str) -> list[Event]:
+    """Turn stored rows (in ``seq`` order) into domain events, reading legacy status kinds."""
+    out: list[Event] = []
+    status: str | None = None
+    for row in rows:
+        at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        payload = dict(row.payload or {})
+        kind = row.kind
+        if kind in LEGACY_STATUS_KINDS and "action" not in payload:
+            action, to = LEGACY_STATUS_KINDS[kind]
+            payload.update({"from": status, "to": to, "action": action, "recorded_as": kind})
+            kind = "status_changed"
+        if kind == "status_changed":
+            status = payload.get("to")
+        out.append(Event(kind=kind, actor=row.actor, at=at, reason=row.reason or "", case_id=case_number,
+                         payload=payload))
+    return out
+
+
+class SqlEventLog:
+    """``routing.ports.EventLog`` over ``case_events``, in one session (unit of work)."""
+
+    def __init__(self, session: Session) -> None:
+        """Bind to an open session; the caller commits."""
+        self._session = session
+
+    def _case(self, case_number: str) -> Case:
+        case = self._session.execute(select(Case).where(Case.case_number == case_number)).scalar()
+        if case is None:
+            raise LookupError(case_number)
+        return case
+
+    def append(self, case_id: str, events: Iterable[Event]) -> None:
+        """Append events to the case numbered ``case_id``."""
+        append_events(self._session, self._case(case_id), events)
+
+    def events_for(self, case_id: str) -> Sequence[Event]:
+        """Return the case's events in order, as domain events."""
+        case = self._case(case_id)
+        rows = self._session.execute(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+        ).scalars()
+        return to_domain(rows, case_id)

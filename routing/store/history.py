@@ -1,0 +1,56 @@
+"""``routing.ports.PetitionHistory`` over the case store: a person's earlier cases as ``PetitionRef``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from routing.orgs import OrgDataError, Orgs
+from routing.orm import Case, CaseEvent
+from routing.repeat import PetitionRef
+from routing.store.tables import CaseClock
+
+HANDLING_CLOCKS = ("petition_handle", "mediation", "labour_mediation")
+
+
+def tier_of(orgs: Orgs, body_id: str | None) -> str | None:
+    """Return the ladder tier code of a body id (None when unknown)."""
+    if not body_id:
+        return None
+    try:
+        return orgs.body(body_id).tier
+    except OrgDataError:
+        return None
+
+
+def petition_ref(session: Session, case: Case, orgs: Orgs) -> PetitionRef:
+    """Describe one stored case for repeat detection."""
+    due = session.execute(
+        select(CaseClock.due).where(CaseClock.case_id == case.id, CaseClock.clock.in_(HANDLING_CLOCKS))
+        .order_by(CaseClock.id.desc())).scalar()
+    payloads = session.execute(
+        select(CaseEvent.payload).where(CaseEvent.case_id == case.id, CaseEvent.kind == "status_changed",
+                                        CaseEvent.status_after == "resolved")).scalars()
+    final = any((p or {}).get("action") == "decide_recheck" for p in payloads)
+    return PetitionRef(case_id=case.case_number, person_id=case.channel_user_id, text=case.narrative_normalised,
+                       division=case.location_code or "", status=case.status, respondent=case.respondent,
+                       body_tier=tier_of(orgs, case.body_id), handle_due=due or case.due_date,
+                       recheck_final=final, channel=case.channel)
+
+
+class SqlPetitionHistory:
+    """Earlier petitions of a person (same channel user id), newest first."""
+
+    def __init__(self, session: Session, orgs: Orgs, *, exclude_case_id: int | None = None, limit: int = 50) -> None:
+        """Bind to an open session."""
+        self._session, self._orgs, self._exclude, self._limit = session, orgs, exclude_case_id, limit
+
+    def petitions_of(self, person_id: str) -> Sequence[PetitionRef]:
+        """Return the person's earlier cases."""
+        q = select(Case).where(Case.channel_user_id == person_id)
+        if self._exclude is not None:
+            q = q.where(Case.id != self._exclude)
+        rows = self._session.execute(q.order_by(Case.id.desc()).limit(self._limit)).scalars()
+        return [petition_ref(self._session, c, self._orgs) for c in rows]
