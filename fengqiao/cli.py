@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "fengqiao.commands.deadline",
     "fengqiao.commands.classify",
     "fengqiao.commands.train_classifier",
+    "fengqiao.commands.sweep",
+    "fengqiao.commands.reception",
 ]
 
 

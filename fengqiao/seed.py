@@ -52,3 +52,30 @@ def seed_demo(url: str) -> int:
     finally:
         engine.dispose()
     return created
+
+
+def seed_reception_days(url: str) -> int:
+    """Load the demo reception days of ``routing/data/orgs/reception_days.yaml`` (idempotent).
+
+    Args:
+        url: database URL.
+
+    Returns:
+        How many days were added (days already stored are left as they are).
+    """
+    from routing.reception import load_demo_days
+    from routing.store.reception import SqlReceptionRepository
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    added = 0
+    try:
+        with sessions.begin() as session:
+            repo = SqlReceptionRepository(session)
+            for day in load_demo_days():
+                if repo.day(day.id) is None:
+                    repo.save_day(day)
+                    added += 1
+    finally:
+        engine.dispose()
+    return added

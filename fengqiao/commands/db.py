@@ -24,8 +24,9 @@ def run(args: argparse.Namespace) -> int:
         upgrade(url)
         print(f"database migrated: {url.split('@')[-1]}")
         return 0
-    from fengqiao.seed import seed_demo
+    from fengqiao.seed import seed_demo, seed_reception_days
 
     created = seed_demo(url)
-    print(f"demo data: {created} new case(s)")
+    days = seed_reception_days(url)
+    print(f"demo data: {created} new case(s), {days} new reception day(s)")
     return 0
