@@ -56,7 +56,7 @@ train: $(RVENV)/.installed ## retrain the dialogue model and the classifier
 
 test: setup ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
 	$(RASA) data validate --fail-on-warnings --config config.yml $(RASA_DATA)
-	$(RASA) test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/core $(RASA_DATA) --config config.yml
+	$(RASA) test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/core
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(VENV)/.installed ## unit and action tests only
