@@ -21,7 +21,6 @@ from routing.intake import Analysis, analyse, find_phone, is_no_party, resolve_p
 from routing.service import CaseDraft
 from routing.text import normalise
 
-
 ANALYSIS_SLOTS = (
     "narrative",
     "category",

@@ -48,7 +48,7 @@ async def web_turn(ws: aiohttp.ClientWebSocketResponse, n: int, text: str) -> fl
     try:
         while True:
             await ws.receive(timeout=0.05)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         pass
     return elapsed
 

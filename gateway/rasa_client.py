@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,5 +62,5 @@ async def send_turn(
             if response.status != 200:
                 raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
             return _parse(await response.json())
-    except (ClientError, asyncio.TimeoutError, ValueError) as exc:
+    except (TimeoutError, ClientError, ValueError) as exc:
         raise RasaUnavailable(type(exc).__name__) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -405,4 +405,4 @@ def utc_today() -> date:
     """Return today's date in China Standard Time (UTC+8), the date the law counts in."""
     from datetime import timedelta
 
-    return (datetime.now(timezone.utc) + timedelta(hours=8)).date()
+    return (datetime.now(UTC) + timedelta(hours=8)).date()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
@@ -60,7 +60,7 @@ class NormalisingJiebaTokenizer(JiebaTokenizer):
     """JiebaTokenizer that tokenises the NFKC + Simplified form of the message."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Return the default config (that of JiebaTokenizer)."""
         return JiebaTokenizer.get_default_config()
 
@@ -72,7 +72,7 @@ class NormalisingJiebaTokenizer(JiebaTokenizer):
                 example.set(TEXT, normalise_keep_length(text))
         return super().process_training_data(training_data)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Normalise incoming messages, then tokenise them."""
         for message in messages:
             text = message.get(TEXT)

@@ -1,13 +1,12 @@
 """case store: cases, events, alerts, handoff requests
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 09:56:07.756801
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
