@@ -140,10 +140,11 @@ class ValidateComplaintForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        """Ask for the category first when the classifier was not sure."""
+        """Ask for the category first, and only when the classifier was not sure."""
+        rest = [name for name in domain_slots if name != "category_choice"]
         if tracker.get_slot("category_low_confidence") and tracker.get_slot("category_alternatives"):
-            return ["category_choice", *domain_slots]
-        return domain_slots
+            return ["category_choice", *rest]
+        return rest
 
     async def validate_category_choice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

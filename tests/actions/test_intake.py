@@ -119,7 +119,8 @@ async def test_low_confidence_asks_for_the_category_first(dispatcher, app_databa
     form = ValidateComplaintForm()
     slots = {"category_low_confidence": True, "category_alternatives": ["城乡建设", "政法", "国土资源"]}
     tracker = make_tracker("", slots=slots, active_loop="complaint_form")
-    order = await form.required_slots(["complaint_subject", "contact_phone"], dispatcher, tracker, {})
+    domain_order = ["category_choice", "complaint_subject", "contact_phone"]
+    order = await form.required_slots(domain_order, dispatcher, tracker, {})
     assert order == ["category_choice", "complaint_subject", "contact_phone"]
     await ActionAskCategoryChoice().run(dispatcher, tracker, {})
     titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
@@ -129,7 +130,7 @@ async def test_low_confidence_asks_for_the_category_first(dispatcher, app_databa
 
 async def test_a_confident_category_is_not_asked(dispatcher, app_database) -> None:
     tracker = make_tracker("", slots={"category_low_confidence": False, "category_alternatives": ["城乡建设"]})
-    order = await ValidateComplaintForm().required_slots(["complaint_subject"], dispatcher, tracker, {})
+    order = await ValidateComplaintForm().required_slots(["category_choice", "complaint_subject"], dispatcher, tracker, {})
     assert order == ["complaint_subject"]
 
 
