@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "fengqiao.commands.train_classifier",
     "fengqiao.commands.sweep",
     "fengqiao.commands.reception",
+    "fengqiao.commands.user",
 ]
 
 

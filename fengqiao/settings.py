@@ -35,6 +35,8 @@ class Settings:
     telegram_chat_interval: float = 1.0
     action_health_url: str = ""
     inbox_retry_cap: float = 30.0
+    # Console session cookie carries `Secure` (turn off only for plain-http localhost tests).
+    console_cookie_secure: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,6 +86,7 @@ class Settings:
             telegram_chat_interval=chat_interval,
             action_health_url=os.environ.get("ACTION_HEALTH_URL", "").strip(),
             inbox_retry_cap=retry_cap,
+            console_cookie_secure=os.environ.get("CONSOLE_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
         )
 
 

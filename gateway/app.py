@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import ClientSession, web
 
 from fengqiao.settings import Settings, get_settings
-from gateway import chat
+from gateway import chat, console
 from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
 from gateway.keys import HTTP, MESSAGING, SETTINGS
 from gateway.outbox import (
@@ -142,6 +142,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/ws", chat.websocket)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static", STATIC)
+    console.mount(app, app[SETTINGS])
 
 
 def init_app(settings: Settings | None = None) -> web.Application:

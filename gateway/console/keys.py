@@ -1,0 +1,20 @@
+"""Typed state of the console sub-app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment
+from sqlalchemy.orm import sessionmaker
+
+from fengqiao.settings import Settings
+from routing.service import CaseService
+
+CONSOLE_SETTINGS = web.AppKey("console_settings", Settings)
+SESSIONS = web.AppKey("console_sessions", sessionmaker)
+CASES = web.AppKey("console_case_service", CaseService)
+TEMPLATES = web.AppKey("console_templates", Environment)
+MAIN_APP = web.AppKey("console_main_app", web.Application)
+STATE = web.AppKey("console_state", dict)  # engine and other objects to dispose
+TODAY = web.AppKey("console_today", Any)  # callable returning the working date (tests fix it)

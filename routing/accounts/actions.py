@@ -1,0 +1,118 @@
+"""Status changes the console makes: claim, assign, transfer, escalate, mediate, resolve, close, reopen.
+
+Each action is checked against the user's permissions, then against the case lifecycle
+(:func:`routing.lifecycle.transition`), and written through :meth:`CaseService.record`, so the
+case's status and its append-only event trail change in one transaction; ``allowed_from`` makes
+a change that raced another one fail instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.accounts.access import Principal, may_work
+from routing.accounts.casework import InvalidInput, NotAllowed
+from routing.accounts.models import ConsoleUser
+from routing.lifecycle import TransitionError, transition
+from routing.orm import Case
+from routing.service import CaseService, CaseStateError
+
+ACTION_LABELS: dict[str, str] = {
+    "claim": "认领",
+    "assign": "分派",
+    "transfer": "转办",
+    "escalate": "上报升级",
+    "start_handling": "开始办理",
+    "start_mediation": "开始调解",
+    "resolve": "办结（达成协议）",
+    "fail_mediation": "调解未成，告知其他途径",
+    "refer": "告知其他途径",
+    "close": "结案归档",
+    "reopen": "重新办理",
+}
+REOPENABLE = frozenset({"resolved", "referred", "follow_up", "archived"})
+_WORK_ACTIONS = frozenset({"start_handling", "start_mediation", "resolve", "fail_mediation", "refer", "close", "reopen"})
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """One console action on a case."""
+
+    action: str
+    reason: str = ""
+    target: ConsoleUser | None = None
+
+
+def _record(service: CaseService, case: Case, action: str, actor: str, reason: str, status: str,
+            fields: dict[str, object] | None = None) -> str:
+    try:
+        new, event = transition(status, action, actor, reason, case_id=case.case_number)
+    except TransitionError as exc:
+        raise InvalidInput(_explain(exc, action)) from exc
+    try:
+        service.record(case.case_number, event.kind, actor, reason or ACTION_LABELS.get(action, action),
+                       dict(event.payload), new_status=new, allowed_from={status}, **(fields or {}))
+    except CaseStateError as exc:
+        raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
+    return new
+
+
+def _explain(exc: TransitionError, action: str) -> str:
+    if "needs a reason" in str(exc):
+        return f"“{ACTION_LABELS.get(action, action)}”须填写理由。"
+    return f"当前状态下不能“{ACTION_LABELS.get(action, action)}”。"
+
+
+def apply(service: CaseService, principal: Principal, case: Case, request: ActionRequest) -> str:
+    """Apply a console action to a visible case and return the new status.
+
+    Raises:
+        NotAllowed: the user's role or relation to the case does not allow the action.
+        InvalidInput: the lifecycle refuses it, a reason or target is missing, or it raced.
+    """
+    action, reason, actor = request.action, request.reason.strip()[:1000], principal.person_id
+    status = case.status
+    if action == "claim":
+        if not principal.can("claim") or case.assigned_person_id is not None:
+            raise NotAllowed(action)
+        step = "assign" if status in ("accepted", "escalated") else "transfer"
+        return _record(service, case, step, actor, reason or f"{principal.display_name}认领", status,
+                       {"assigned_person_id": principal.person_id, "assigned_person_name": principal.display_name})
+    if action in ("assign", "transfer"):
+        target = request.target
+        if action == "assign" and not principal.can("assign"):
+            raise NotAllowed(action)
+        if action == "transfer" and not (principal.can("transfer") and (may_work(principal, case) or principal.can("assign"))):
+            raise NotAllowed(action)
+        if target is None:
+            raise InvalidInput("请选择接收人。")
+        step = "assign" if status in ("accepted", "escalated") else "transfer"
+        why = reason or (f"分派给{target.display_name}" if step == "assign" else "")
+        return _record(service, case, step, actor, why, status,
+                       {"assigned_person_id": target.person_id, "assigned_person_name": target.display_name})
+    if action == "escalate":
+        if not (principal.can("escalate") and (may_work(principal, case) or principal.can("assign"))):
+            raise NotAllowed(action)
+        return _record(service, case, "escalate", actor, reason, status,
+                       {"assigned_person_id": None, "assigned_person_name": None})
+    if action not in _WORK_ACTIONS:
+        raise InvalidInput("未知操作。")
+    if not may_work(principal, case):
+        raise NotAllowed(action)
+    if action == "close":
+        if status == "resolved":
+            status = _record(service, case, "follow_up", actor, "办结后进入回访", status)
+        return _record(service, case, "archive", actor, reason or "结案归档", status)
+    if action == "reopen":
+        if status not in REOPENABLE:
+            raise InvalidInput("当前状态下不能“重新办理”。")
+        if not reason:
+            raise InvalidInput("“重新办理”须填写理由。")
+        try:
+            service.record(case.case_number, "reopened", actor, reason,
+                           {"from": status, "to": "handling", "action": "reopen"},
+                           new_status="handling", allowed_from={status})
+        except CaseStateError as exc:
+            raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
+        return "handling"
+    return _record(service, case, action, actor, reason, status)
