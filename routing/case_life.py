@@ -655,7 +655,7 @@ class CaseLife:
                 if row is None or row.state != item.state or row.due != item.due:
                     continue  # another sweep got there first
                 status = "overdue" if item.due < as_of else "near_due"
-                case = self._load(session, item.case_number)
+                case = session.execute(select(Case).where(Case.id == item.case_id).with_for_update()).scalar_one()
                 alert = deadlines.ClockAlert(case.case_number, row.clock, item.due, status,
                                              (item.due - as_of).days, row.article)
                 events = deadlines.alert_events([alert], at=_now())

@@ -102,8 +102,6 @@ class DueClock:
 
     clock_id: int
     case_id: int
-    case_number: str
-    case_status: str
     clock: str
     due: date
     state: str
@@ -118,10 +116,9 @@ def sweep_query(as_of: date, near_days: int):  # type: ignore[no-untyped-def]
         near_days: a clock due within this many days is near due.
     """
     horizon = as_of + timedelta(days=near_days)
+    # No join: the index alone answers; the sweep loads each case under a row lock afterwards.
     return (
-        select(CaseClock.id, CaseClock.case_id, Case.case_number, Case.status, CaseClock.clock, CaseClock.due,
-               CaseClock.state, CaseClock.article)
-        .join(Case, Case.id == CaseClock.case_id)
+        select(CaseClock.id, CaseClock.case_id, CaseClock.clock, CaseClock.due, CaseClock.state, CaseClock.article)
         .where(or_(and_(CaseClock.state == "running", CaseClock.due <= horizon),
                    and_(CaseClock.state == "near_due", CaseClock.due < as_of)))
         .order_by(CaseClock.due, CaseClock.id)
@@ -134,5 +131,5 @@ def due_clocks(session: Session, as_of: date, near_days: int = 3) -> list[DueClo
     A ``running`` clock due within ``near_days`` (or already past) is returned, and a
     ``near_due`` one only once it is past due, so a second sweep the same day finds nothing new.
     """
-    return [DueClock(row.id, row.case_id, row.case_number, row.status, row.clock, row.due, row.state, row.article)
+    return [DueClock(row.id, row.case_id, row.clock, row.due, row.state, row.article)
             for row in session.execute(sweep_query(as_of, near_days))]
