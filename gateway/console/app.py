@@ -9,10 +9,11 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from fengqiao.settings import Settings
-from gateway.console import live, views
+from gateway.console import live, reception, views
 from gateway.console.keys import (
     CASES,
     CONSOLE_SETTINGS,
+    LIFE,
     MAIN_APP,
     SESSIONS,
     STATE,
@@ -20,6 +21,7 @@ from gateway.console.keys import (
     TODAY,
 )
 from gateway.console.security import console_middleware
+from routing.case_life import CaseLife
 from routing.db import make_engine, make_session_factory
 from routing.intake_policy import make_policy
 from routing.service import CaseService, utc_today
@@ -47,6 +49,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[STATE]["engine"] = engine
     app[SESSIONS] = sessions
     app[CASES] = CaseService(sessions, make_policy(settings.deadline_rules, sessions), app[TODAY])
+    app[LIFE] = CaseLife(sessions, app[TODAY], rules=settings.deadline_rules)
     yield
     engine.dispose()
 
@@ -69,6 +72,7 @@ def create_console(settings: Settings, main_app: web.Application | None = None, 
     console.cleanup_ctx.append(_database)
     views.setup(console)
     live.setup(console)
+    reception.setup(console)
     return console
 
 

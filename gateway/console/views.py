@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.console import db
-from gateway.console.keys import CASES, TEMPLATES, TODAY
+from gateway.console.keys import CASES, LIFE, TEMPLATES, TODAY
 from gateway.console.security import (
     ACTIVE,
     active,
@@ -320,7 +320,7 @@ async def action_post(request: web.Request) -> web.StreamResponse:
     try:
         case, target = await db.run(request, load)
         request_ = case_actions.ActionRequest(form.get("action", ""), form.get("reason", ""), target)
-        new_status = await asyncio.to_thread(case_actions.apply, service, me, case, request_)
+        new_status = await asyncio.to_thread(case_actions.apply, service, request.app[LIFE], me, case, request_)
     except cw.CaseHidden:
         await denied(request, me, number, "action")
         raise web.HTTPNotFound(text="案件不存在或无权查看") from None

@@ -1,9 +1,12 @@
 """Status changes the console makes: claim, assign, transfer, escalate, mediate, resolve, close, reopen.
 
-Each action is checked against the user's permissions, then against the case lifecycle
-(:func:`routing.lifecycle.transition`), and written through :meth:`CaseService.record`, so the
-case's status and its append-only event trail change in one transaction; ``allowed_from`` makes
-a change that raced another one fail instead of overwriting it.
+Each action is checked against the user's permissions first. Lifecycle moves (handling,
+mediation, outcome, escalation, closing) go through :class:`routing.case_life.CaseLife`, which
+keeps the statutory clocks and the event trail in one transaction. Claiming, assigning and
+transferring to a console colleague (who need not be in ``people.csv``) are checked with
+:func:`routing.lifecycle.transition` and written through :meth:`CaseService.record` with
+``allowed_from``, so a change that raced another one fails instead of overwriting it; so is
+reopening, which the lifecycle table has no transition for.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass
 from routing.accounts.access import Principal, may_work
 from routing.accounts.casework import InvalidInput, NotAllowed
 from routing.accounts.models import ConsoleUser
+from routing.case_life import CaseLife, CaseLifeError
+from routing.ladder import RoutingError
 from routing.lifecycle import TransitionError, transition
 from routing.orm import Case
 from routing.service import CaseService, CaseStateError
@@ -63,7 +68,18 @@ def _explain(exc: TransitionError, action: str) -> str:
     return f"当前状态下不能“{ACTION_LABELS.get(action, action)}”。"
 
 
-def apply(service: CaseService, principal: Principal, case: Case, request: ActionRequest) -> str:
+def _life(call, action: str):  # type: ignore[no-untyped-def]
+    try:
+        return call().status
+    except TransitionError as exc:
+        raise InvalidInput(_explain(exc, action)) from exc
+    except RoutingError as exc:
+        raise InvalidInput("没有更高一级的承办机构可以接收。") from exc
+    except CaseLifeError as exc:
+        raise InvalidInput(f"无法“{ACTION_LABELS.get(action, action)}”：{exc}") from exc
+
+
+def apply(service: CaseService, life: CaseLife, principal: Principal, case: Case, request: ActionRequest) -> str:
     """Apply a console action to a visible case and return the new status.
 
     Raises:
@@ -93,26 +109,37 @@ def apply(service: CaseService, principal: Principal, case: Case, request: Actio
     if action == "escalate":
         if not (principal.can("escalate") and (may_work(principal, case) or principal.can("assign"))):
             raise NotAllowed(action)
-        return _record(service, case, "escalate", actor, reason, status,
-                       {"assigned_person_id": None, "assigned_person_name": None})
+        if not reason:
+            raise InvalidInput("“上报升级”须填写理由。")
+        number = case.case_number
+        return _life(lambda: life.escalate(number, actor, why="risk", note=reason), action)
     if action not in _WORK_ACTIONS:
         raise InvalidInput("未知操作。")
     if not may_work(principal, case):
         raise NotAllowed(action)
+    number = case.case_number
+    if action == "start_handling":
+        return _life(lambda: life.start_handling(number, actor), action)
+    if action == "start_mediation":
+        return _life(lambda: life.start_mediation(number, actor, reason), action)
+    if action == "resolve":
+        return _life(lambda: life.resolve(number, actor, agreement=True, notes=reason or "调解达成协议，办结"), action)
+    if action in ("fail_mediation", "refer"):
+        if not reason:
+            raise InvalidInput(f"“{ACTION_LABELS[action]}”须填写理由。")
+        return _life(lambda: life.resolve(number, actor, agreement=False, notes=reason), action)
     if action == "close":
         if status == "resolved":
-            status = _record(service, case, "follow_up", actor, "办结后进入回访", status)
-        return _record(service, case, "archive", actor, reason or "结案归档", status)
-    if action == "reopen":
-        if status not in REOPENABLE:
-            raise InvalidInput("当前状态下不能“重新办理”。")
-        if not reason:
-            raise InvalidInput("“重新办理”须填写理由。")
-        try:
-            service.record(case.case_number, "reopened", actor, reason,
-                           {"from": status, "to": "handling", "action": "reopen"},
-                           new_status="handling", allowed_from={status})
-        except CaseStateError as exc:
-            raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
-        return "handling"
-    return _record(service, case, action, actor, reason, status)
+            _life(lambda: life.follow_up(number, actor), action)
+        return _life(lambda: life.archive(number, actor, reason or "结案归档"), action)
+    # reopen
+    if status not in REOPENABLE:
+        raise InvalidInput("当前状态下不能“重新办理”。")
+    if not reason:
+        raise InvalidInput("“重新办理”须填写理由。")
+    try:
+        service.record(number, "reopened", actor, reason, {"from": status, "to": "handling", "action": "reopen"},
+                       new_status="handling", allowed_from={status})
+    except CaseStateError as exc:
+        raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
+    return "handling"

@@ -72,7 +72,7 @@ def seed_world(url: str) -> World:
 
 def assign(world: World, case_number: str, username: str, name: str) -> None:
     """Put a case in a worker's hands (as routing or a director would)."""
-    world.service.record(case_number, "assigned", "system", f"分派给{name}", {},
+    world.service.record(case_number, "assigned", "system", f"分派给{name}", {}, new_status="assigned",
                          assigned_person_id=f"u:{username}", assigned_person_name=name)
 
 

@@ -1,0 +1,196 @@
+"""Console case work: queue, claim, mediation, 调解协议书, close and reopen, reception office."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from fengqiao.migrate import upgrade
+from gateway.app import init_app
+from gateway.console.keys import TODAY as TODAY_KEY
+from routing import reception as rec
+from routing.accounts.models import AuditEntry, CannedResponse, MediationAgreement
+from routing.case_life import CaseLife
+from routing.orm import Case, CaseEvent
+from tests.web.console_helpers import (
+    TODAY,
+    assign,
+    console_settings,
+    csrf_of,
+    draft,
+    login,
+    seed_world,
+)
+
+
+@pytest.fixture
+def world(tmp_path):
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    upgrade(url)
+    return seed_world(url)
+
+
+@pytest.fixture
+async def client(aiohttp_client, world):
+    app = init_app(console_settings(world.url))
+    app._subapps[0][TODAY_KEY] = lambda: TODAY
+    return await aiohttp_client(app)
+
+
+def file(world, story: str, user: str, who: str | None = None, **kw) -> str:
+    number = world.service.file_case(draft(story, user, **kw)).view.case_number
+    if who:
+        assign(world, number, who, who)
+    else:
+        world.service.record(number, "unassigned", "system", "待认领", {}, new_status="accepted",
+                             assigned_person_id=None, assigned_person_name=None)
+    return number
+
+
+async def test_queue_shows_mine_and_unassigned_with_filters_sorted_by_deadline(client, world) -> None:
+    a = file(world, "邻居家的狗整夜叫，影响休息。", "web:q0000001", "med.a")
+    b = file(world, "村道被建筑垃圾堵住了。", "web:q0000002", None)
+    c = file(world, "楼上漏水把我家天花板泡坏了。", "web:q0000003", "med.b")
+    with world.sessions.begin() as s:
+        s.execute(Case.__table__.update().where(Case.case_number == a).values(due_date=date(2026, 5, 20)))
+        s.execute(Case.__table__.update().where(Case.case_number == b).values(due_date=date(2026, 4, 20), risk_level="red"))
+    await login(client, "med.a")
+    mine = await (await client.get("/console/?view=mine")).text()
+    assert a in mine and b not in mine and c not in mine
+    open_ = await (await client.get("/console/?view=unassigned")).text()
+    assert b in open_ and a not in open_ and c not in open_
+    assert "超期7天" in open_
+    red = await (await client.get("/console/?view=unassigned&risk=red&due=overdue")).text()
+    assert b in red
+    blue = await (await client.get("/console/?view=unassigned&risk=blue")).text()
+    assert b not in blue
+    # a mediator cannot ask for the whole region
+    region = await (await client.get("/console/?view=region")).text()
+    assert c not in region
+
+
+async def test_claim_mediate_agree_print_close_and_reopen(client, world) -> None:
+    number = file(world, "隔壁在我家院墙边挖沟，雨水灌进我家。", "web:w0000001", None)
+    await login(client, "med.a")
+    token = await csrf_of(client)
+    claimed = await client.post(f"/console/cases/{number}/action", data={"csrf_token": token, "action": "claim"},
+                                allow_redirects=False)
+    assert claimed.status == 303
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    assert "调解员甲" in page
+    for action in ("start_mediation",):
+        r = await client.post(f"/console/cases/{number}/action", data={"csrf_token": token, "action": action},
+                              allow_redirects=False)
+        assert r.status == 303, await r.text()
+    missing = await client.post(f"/console/cases/{number}/agreements", data={"csrf_token": token, "committee": "枫源村人民调解委员会", "party1_name": "张某"})
+    assert missing.status == 400 and "两方当事人" in await missing.text()
+    form = {
+        "csrf_token": token, "committee": "枫源村人民调解委员会",
+        "party1_name": "张某", "party1_role": "申请人", "party1_details": "男，52岁，枫源村村民",
+        "party2_name": "李某", "party2_role": "被申请人", "party2_details": "男，48岁，枫源村村民",
+        "facts": "李某在两家院墙之间挖排水沟，雨水流入张某院内。", "issues": "排水沟走向及损失赔偿。",
+        "responsibilities": "李某挖沟未与邻居协商，负主要责任。", "terms": "李某改道排水沟并赔偿张某修缮费八百元。",
+        "performance_method": "现金当面交付，改道由李某自行施工", "performance_deadline": "2026-05-15",
+        "mediators": "调解员甲", "signed_on": "2026-04-27",
+    }
+    saved = await client.post(f"/console/cases/{number}/agreements", data=form, allow_redirects=False)
+    assert saved.status == 303
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    link = re.search(rf'/console/cases/{number}/agreements/(\d+)', page).group(0)
+    printed = await (await client.get(link)).text()
+    for part in ("调解协议书", "当事人的基本情况", "张某", "男，52岁", "纠纷的主要事实", "争议事项", "各方当事人的责任",
+                 "履行方式", "2026-05-15", "枫源村人民调解委员会（印章）", "第二十九条"):
+        assert part in printed, part
+    resolved = await client.post(f"/console/cases/{number}/action",
+                                 data={"csrf_token": token, "action": "resolve", "reason": "双方签订调解协议书"},
+                                 allow_redirects=False)
+    assert resolved.status == 303
+    closed = await client.post(f"/console/cases/{number}/action", data={"csrf_token": token, "action": "close"},
+                               allow_redirects=False)
+    assert closed.status == 303
+    with world.sessions() as s:
+        case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+        assert case.status == "archived"
+        kinds = [e.payload.get("action") for e in s.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)).scalars()]
+        assert kinds[-4:] == ["start_mediation", "resolve", "follow_up", "archive"]
+        assert s.execute(select(MediationAgreement)).scalar_one().parties[1]["name"] == "李某"
+        edits = s.execute(select(AuditEntry).where(AuditEntry.case_number == number, AuditEntry.action == "edit")).scalars().all()
+        assert len(edits) >= 5
+        exports = s.execute(select(AuditEntry).where(AuditEntry.action == "export")).scalars().all()
+        assert len(exports) == 1
+    no_reason = await client.post(f"/console/cases/{number}/action", data={"csrf_token": token, "action": "reopen"})
+    assert no_reason.status == 400
+    reopened = await client.post(f"/console/cases/{number}/action",
+                                 data={"csrf_token": token, "action": "reopen", "reason": "一方未按期履行"},
+                                 allow_redirects=False)
+    assert reopened.status == 303
+    with world.sessions() as s:
+        assert s.execute(select(Case.status).where(Case.case_number == number)).scalar_one() == "handling"
+
+
+async def test_an_illegal_move_is_refused_with_a_message(client, world) -> None:
+    number = file(world, "小区电梯坏了一个月没人修。", "web:w0000002", "med.a")
+    await login(client, "med.a")
+    token = await csrf_of(client)
+    r = await client.post(f"/console/cases/{number}/action", data={"csrf_token": token, "action": "close"})
+    assert r.status == 400
+    assert "当前状态下不能" in await r.text()
+
+
+async def test_notes_contacts_materials_and_canned_replies(client, world) -> None:
+    number = file(world, "厂房噪音每天到半夜，多次反映无果。", "web:w0000003", "med.a", category="环境保护")
+    world.service.record(number, "material_added", "citizen", "群众补充材料", {"text": "补充：噪音从晚上八点持续到凌晨一点。"})
+    with world.sessions.begin() as s:
+        s.add(CannedResponse(title="受理告知", body="您反映的问题已收到，我们将在规定期限内办理。", category=None))
+        s.add(CannedResponse(title="劳动类", body="请提供劳动合同。", category="劳动和社会保障"))
+    await login(client, "med.a")
+    token = await csrf_of(client)
+    r = await client.post(f"/console/cases/{number}/contacts",
+                          data={"csrf_token": token, "method": "phone", "party": "投诉人", "summary": "约定周五上门查看"},
+                          allow_redirects=False)
+    assert r.status == 303
+    bad = await client.post(f"/console/cases/{number}/contacts",
+                            data={"csrf_token": token, "method": "carrier-pigeon", "party": "x", "summary": "y"})
+    assert bad.status == 400
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    assert "约定周五上门查看" in page and "电话" in page
+    assert "噪音从晚上八点持续到凌晨一点" in page
+    assert "受理告知" in page and "劳动类" not in page
+
+
+async def test_reception_office_publishes_a_day_and_records_a_booking(client, world) -> None:
+    number = file(world, "征地补偿款三年没发到位，找了好几个部门。", "web:r0000001", "med.a", category="国土资源")
+    await login(client, "recv.a")
+    token = await csrf_of(client, "/console/reception")
+    r = await client.post("/console/reception/days", data={
+        "csrf_token": token, "leader": "诸暨市副市长", "date": "2026-05-08", "start": "09:00",
+        "place": "枫桥镇社会治理中心", "division": "330681104000", "topics": "land, 国土资源", "capacity": "5",
+    }, allow_redirects=False)
+    assert r.status == 303, await r.text()
+    outside = await client.post("/console/reception/days", data={
+        "csrf_token": token, "leader": "外地领导", "date": "2026-05-08", "place": "外地", "division": "330726",
+        "topics": "land", "capacity": "5"})
+    assert outside.status == 400
+    life = CaseLife(world.sessions, lambda: TODAY)
+    page = await (await client.get("/console/reception")).text()
+    day_id = re.search(r'id="day-(rd-[0-9a-f]+)"', page).group(1)
+    booked = life.book_slot(number, day_id, representatives=2)
+    page = await (await client.get("/console/reception")).text()
+    assert number in page and "国土资源（1）" in page and "剩余 4" in page
+    done = await client.post(f"/console/reception/bookings/{booked.booking.id}/record", data={
+        "csrf_token": token, "notes": "副市长听取陈述，责成自然资源局两周内答复", "take_charge": "1",
+        "target_date": "2026-06-30"}, allow_redirects=False)
+    assert done.status == 303, await done.text()
+    page = await (await client.get("/console/reception")).text()
+    assert "包案跟踪" in page and "2026-06-30" in page
+    with world.sessions() as s:
+        assert s.execute(select(Case.status).where(Case.case_number == number)).scalar_one() == "handling"
+    # a mediator has no reception office
+    await client.post("/console/logout", data={"csrf_token": token})
+    assert (await login(client, "med.a")).status == 302
+    assert (await client.get("/console/reception")).status == 403
+    with pytest.raises(rec.ReceptionError):
+        life.book_slot(number, "no-such-day")
