@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import case_number_in, channel_of, log_failure, original_text
-from fengqiao.bootstrap import case_service
-from routing.service import CLOSED_STATUSES, CaseNotFound, CaseStateError, CaseView, utc_today
+from fengqiao.bootstrap import case_life, case_service
+from routing.lifecycle import TransitionError
+from routing.service import CLOSED_STATUSES, CaseNotFound, CaseView
 
 OPEN = {"accepted", "assigned", "handling", "mediating", "reception_booked", "escalated"}
-RATEABLE = {"resolved", "follow_up"}
 SATISFACTION = ("满意", "基本满意", "不满意")
 
 
@@ -112,13 +109,12 @@ class ActionWithdrawCase(CaseAction):
     action_name = "action_withdraw_case"
 
     def act(self, view: CaseView, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        """Move the case to withdrawn with an audit event."""
+        """Move the case to 撤回 through the lifecycle (refused once it is closed)."""
         try:
-            view = case_service().record(
-                view.case_number, "withdrawn", "citizen", "群众撤回", channel_user_id=tracker.sender_id,
-                new_status="withdrawn", allowed_from=OPEN,
+            view = case_life().withdraw(
+                view.case_number, f"citizen:{tracker.sender_id}", channel_user_id=tracker.sender_id
             )
-        except CaseStateError:
+        except TransitionError:
             dispatcher.utter_message(response="utter_withdraw_kept")
             return [SlotSet("pending_action", None)]
         dispatcher.utter_message(response="utter_withdrawn", case_number=view.case_number)
@@ -162,23 +158,22 @@ class ActionRateCase(CaseAction):
     action_name = "action_rate_case"
 
     def act(self, view: CaseView, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        """Store the rating as an event and on the case."""
+        """Rate through the lifecycle: only a case in 回访评价 can be rated."""
         level = _satisfaction(tracker)
         if level is None:
             dispatcher.utter_message(response="utter_ask_satisfaction", case_number=view.case_number)
             return []
-        extra: dict[str, Any] = {"level": level}
-        view = case_service().record(
-            view.case_number, "rated", "citizen", f"群众评价：{level}", extra,
-            channel_user_id=tracker.sender_id, satisfaction=level,
-        )
-        if level == "不满意":
-            case_service().record(
-                view.case_number, "supervisor_follow_up", "system", "群众不满意，转主管回访",
-                channel_user_id=tracker.sender_id,
+        try:
+            result = case_life().rate(
+                view.case_number, level, f"citizen:{tracker.sender_id}", channel_user_id=tracker.sender_id
             )
-            deadline = (utc_today() + timedelta(days=30)).isoformat()
-            dispatcher.utter_message(response="utter_rating_unsatisfied", review_deadline=deadline)
+        except TransitionError:
+            dispatcher.utter_message(response="utter_rating_too_early", case_number=view.case_number)
+            return [SlotSet("satisfaction", None)]
+        if result.review_due is not None:
+            dispatcher.utter_message(
+                response="utter_rating_unsatisfied", review_deadline=result.review_due.isoformat()
+            )
         else:
             dispatcher.utter_message(
                 response="utter_rating_recorded", case_number=view.case_number, satisfaction=level
@@ -192,30 +187,16 @@ class ActionRequestReview(CaseAction):
     action_name = "action_request_review"
 
     def act(self, view: CaseView, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        """Record the review request, or explain why it is too early."""
-        if view.status in OPEN:
+        """Request the review through the lifecycle; too early or too late is explained."""
+        try:
+            case_life().request_review(
+                view.case_number, f"citizen:{tracker.sender_id}", "群众请求复查",
+                channel_user_id=tracker.sender_id,
+            )
+        except TransitionError:
             dispatcher.utter_message(response="utter_review_not_possible", case_number=view.case_number)
             return []
-        case_service().record(
-            view.case_number, "review_requested", "citizen", "群众请求复查（信访工作条例第三十五条）",
-            channel_user_id=tracker.sender_id,
-        )
         dispatcher.utter_message(response="utter_review_requested", case_number=view.case_number)
-        return []
-
-
-class ActionRequestLeader(CaseAction):
-    """Record the wish to see a leader (Pujiang reception days)."""
-
-    action_name = "action_request_leader"
-
-    def act(self, view: CaseView, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        """Append the wish as an event so the reception office sees it."""
-        case_service().record(
-            view.case_number, "leader_requested", "citizen", "群众希望面见领导（浦江经验接访日）",
-            channel_user_id=tracker.sender_id,
-        )
-        dispatcher.utter_message(response="utter_leader_requested")
         return []
 
 

@@ -63,7 +63,6 @@ def seed_reception_days(url: str) -> int:
     Returns:
         How many days were added (days already stored are left as they are).
     """
-    from routing.reception import load_demo_days
     from routing.store.reception import SqlReceptionRepository
 
     engine = make_engine(url)
@@ -72,10 +71,31 @@ def seed_reception_days(url: str) -> int:
     try:
         with sessions.begin() as session:
             repo = SqlReceptionRepository(session)
-            for day in load_demo_days():
+            for day in demo_days(date.today()):
                 if repo.day(day.id) is None:
                     repo.save_day(day)
                     added += 1
     finally:
         engine.dispose()
     return added
+
+
+def demo_days(today: date, weeks: int = 8) -> list:
+    """Return the published demo days plus the same leaders' days for the coming weeks.
+
+    The YAML holds a few dated days; a demo installed later still needs days ahead of it, so each
+    published day recurs on its weekday for `weeks` weeks from `today` (ids carry the date).
+    """
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from routing.reception import load_demo_days
+
+    days = list(load_demo_days())
+    for day in list(days):
+        ahead = (day.date.weekday() - today.weekday()) % 7 or 7
+        for week in range(weeks):
+            when = today + timedelta(days=ahead + 7 * week)
+            if when > day.date:
+                days.append(replace(day, id=f"{day.id}@{when.isoformat()}", date=when))
+    return days

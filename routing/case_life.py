@@ -746,6 +746,13 @@ class CaseLife:
             raise rec.ReceptionError(f"{case.case_number} has no active reception booking")
         return booked[-1]
 
+    def booked_day_ids(self, case_number: str, *, channel_user_id: str | None = None) -> set[str]:
+        """Return the reception days the case is currently booked on."""
+        with self._sessions() as session:
+            case = self._load(session, case_number, channel_user_id)
+            repo = SqlReceptionRepository(session)
+            return {b.day_id for b in repo.bookings_for_case(case.case_number) if b.status == "booked"}
+
     def cancel_booking(self, case_number: str, reason: str, *, actor: str | None = None,
                        channel_user_id: str | None = None, booking_id: str | None = None) -> CaseView:
         """Cancel the case's booking (its place is freed; the case goes back to 办理)."""

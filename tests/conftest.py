@@ -77,7 +77,7 @@ def app_database(tmp_path, monkeypatch) -> Iterator[str]:
     upgrade(url)
     monkeypatch.setenv("DATABASE_URL", url)
     settings.get_settings.cache_clear()
-    bootstrap.case_service.cache_clear()
+    bootstrap.reset()
     yield url
     settings.get_settings.cache_clear()
-    bootstrap.case_service.cache_clear()
+    bootstrap.reset()

@@ -7,8 +7,6 @@ from sqlalchemy import select
 from actions.case_ops import (
     ActionAddMaterial,
     ActionConfirmWithdraw,
-    ActionRateCase,
-    ActionRequestReview,
     ActionUrgeCase,
     ActionWithdrawCase,
 )
@@ -92,20 +90,6 @@ async def test_material_is_attached_after_being_asked(dispatcher, app_database) 
     assert bootstrap.case_service().get_case(number).events[-1]["kind"] == "material_added"
 
 
-async def test_unsatisfied_rating_offers_review_and_follow_up(dispatcher, app_database) -> None:
-    number = file_one()
-    await ActionRateCase().run(dispatcher, make_tracker("不满意", intent="rate_satisfaction"), {})
-    assert responses(dispatcher) == ["utter_rating_unsatisfied"]
-    kinds = [e["kind"] for e in bootstrap.case_service().get_case(number).events]
-    assert kinds[-2:] == ["rated", "supervisor_follow_up"]
-
-
-async def test_review_is_refused_while_the_case_is_open(dispatcher, app_database) -> None:
-    file_one()
-    await ActionRequestReview().run(dispatcher, make_tracker("申请复查", intent="request_review"), {})
-    assert responses(dispatcher) == ["utter_review_not_possible"]
-
-
 async def test_request_human_flags_the_case(dispatcher, app_database) -> None:
     number = file_one()
     events = await ActionRequestHuman().run(dispatcher, make_tracker("转人工", intent="request_human"), {})
@@ -128,6 +112,6 @@ async def test_crisis_answer_survives_a_broken_store(dispatcher, app_database, t
     blocker.write_text("x")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{blocker}/x.db")
     settings.get_settings.cache_clear()
-    bootstrap.case_service.cache_clear()
+    bootstrap.reset()
     await ActionHandleCrisis().run(dispatcher, make_tracker("他拿刀砍门", intent="crisis"), {})
     assert responses(dispatcher) == ["utter_crisis"]

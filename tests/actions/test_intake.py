@@ -100,7 +100,7 @@ async def test_a_store_failure_is_told_never_confirmed(dispatcher, app_database,
     blocker.write_text("x")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{blocker}/cases.db")
     settings.get_settings.cache_clear()
-    bootstrap.case_service.cache_clear()
+    bootstrap.reset()
     events = await ActionFileCase().run(dispatcher, make_tracker("确认", slots=FILLED, intent="affirm"), {})
     assert responses(dispatcher) == ["utter_filing_failed"]
     assert events == []

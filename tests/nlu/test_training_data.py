@@ -49,6 +49,8 @@ ALLOWED_INTENTS = frozenset(
         "out_of_scope",
         "bot_challenge",
         "ask_service",
+        "cancel_reception",
+        "reschedule_reception",
     }
 )
 ALLOWED_ENTITIES = frozenset(
