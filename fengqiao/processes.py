@@ -11,6 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fengqiao.settings import rasa_api_token
 from routing.db import REPO_ROOT
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -87,9 +88,12 @@ def rasa_service(port: int, action_port: int, log_dir: Path, tracker_db: Path, m
     env = base_env(
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook", RASA_TRACKER_DB=str(tracker_db)
     )
+    # The HTTP API (token-protected, loopback) lets the gateway ask whether a turn it sent just
+    # before a crash reached the tracker, so that turn is not sent twice.
     args = [
         str(RASA_BIN), "run", "--model", str(model), "--endpoints", "endpoints.yml",
         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
+        "--enable-api", "--auth-token", rasa_api_token(),
     ]
     return Service("rasa", args, f"http://127.0.0.1:{port}/", env, log_dir / "rasa.log")
 
@@ -102,11 +106,27 @@ def action_service(port: int, log_dir: Path, database_url: str) -> Service:
     return Service("actions", args, f"http://127.0.0.1:{port}/health", env, log_dir / "actions.log")
 
 
-def web_service(port: int, rasa_port: int, log_dir: Path, database_url: str) -> Service:
-    """Describe the gateway web app."""
+def web_service(
+    port: int, rasa_port: int, log_dir: Path, database_url: str, action_port: int | None = None,
+    **extra_env: str,
+) -> Service:
+    """Describe the gateway web app (web chat, Telegram when a token is set, relays).
+
+    Args:
+        port: the web port.
+        rasa_port: Rasa's REST port on loopback.
+        log_dir: where `web.log` goes.
+        database_url: the case database (inbox and outbox live there too).
+        action_port: when given, each turn first checks the action server is up, so a turn
+            whose actions would fail waits in the inbox instead.
+        extra_env: more variables (``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL`` …).
+    """
     env = base_env(
         DATABASE_URL=database_url, RASA_URL=f"http://127.0.0.1:{rasa_port}", WEB_PORT=str(port),
         WEB_HOST="127.0.0.1",
     )
+    if action_port is not None:
+        env["ACTION_HEALTH_URL"] = f"http://127.0.0.1:{action_port}/health"
+    env.update(extra_env)
     args = [str(APP_PYTHON), "-m", "gateway"]
     return Service("web", args, f"http://127.0.0.1:{port}/health", env, log_dir / "web.log")

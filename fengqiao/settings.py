@@ -90,6 +90,36 @@ class Settings:
         )
 
 
+def rasa_api_token() -> str:
+    """Return the token guarding Rasa's HTTP API (loopback only): `RASA_TOKEN`, else a
+    random token kept in `var/rasa-api.token`, created on first use and shared by the
+    processes of this checkout."""
+    import secrets
+
+    from routing.db import REPO_ROOT
+
+    token = os.environ.get("RASA_TOKEN", "").strip()
+    if token:
+        return token
+    path = REPO_ROOT / "var" / "rasa-api.token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it
+            token = path.read_text().strip()
+            if token:
+                return token
+            import time
+
+            time.sleep(0.05)
+        raise SettingsError(f"{path} is empty") from None
+    with os.fdopen(fd, "w") as handle:
+        token = secrets.token_hex(24)
+        handle.write(token)
+    return token
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return this process's settings (read once)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import ClientSession, web
 
-from fengqiao.settings import Settings, get_settings
+from fengqiao.settings import Settings, get_settings, rasa_api_token
 from gateway import chat, console
 from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
 from gateway.keys import HTTP, MESSAGING, SETTINGS
@@ -76,8 +76,9 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     outbox = Outbox(sessions)
     m = Messaging(sessions=sessions, inbox=Inbox(sessions), outbox=outbox, hub=WebHub(outbox))
     m.material = _material_recorder(sessions, settings)
-    m.worker = InboxWorker(m, rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url),
-                           retry_cap=settings.inbox_retry_cap)
+    turn = rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url,
+                     settings.rasa_token or rasa_api_token(), m.inbox)
+    m.worker = InboxWorker(m, turn, retry_cap=settings.inbox_retry_cap)
     app[MESSAGING] = m
     tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker")]
     scanner = NotificationScanner(sessions, render)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from sqlalchemy import select
@@ -118,6 +119,13 @@ class Inbox:
         """Return the conversation's state row."""
         with self.sessions() as session:
             return session.get(ChatConversation, conversation_id)
+
+    def mark_dispatched(self, row_id: int) -> None:
+        """Record that the message is about to be sent to Rasa (before the request)."""
+        with self.sessions.begin() as session:
+            row = session.get(InboxMessage, row_id)
+            if row is not None:
+                row.dispatched = True
 
     def complete(self, row_id: int, status: str, replies: list[Outgoing]) -> list[int]:
         """Store the replies and close the message in one transaction (exactly once).
@@ -307,11 +315,16 @@ def _public(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k in ("file_id", "file_name", "mime_type", "command")}
 
 
-def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_url: str = "") -> Turn:
+def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_url: str = "",
+              api_token: str = "", inbox: Inbox | None = None) -> Turn:
     """Return a `Turn` that sends the message to Rasa's REST channel.
 
     With `action_health_url`, the action server is probed first: a turn whose actions would
     fail is not sent (Rasa would record the message, lose the action's events and go on).
+    With `api_token` and `inbox`, a message is marked *dispatched* before it is sent; a
+    dispatched message that comes round again (the gateway crashed or the answer was lost)
+    is looked up in Rasa's tracker first (by the ``message_key`` metadata) and, if Rasa has
+    it, its replies are taken from the tracker instead of sending it a second time.
     """
 
     async def turn(row: InboxMessage, _script: str) -> list[BotReply] | None:
@@ -324,6 +337,15 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
             except (TimeoutError, ClientError, OSError):
                 return None
         try:
+            if api_token and inbox is not None:
+                if row.dispatched:
+                    known = await replies_in_tracker(session, rasa_url, api_token, row.conversation_id,
+                                                     row.external_key)
+                    if known is not None:
+                        log.info("turn %s was already in Rasa's tracker: replies recovered", row.id)
+                        return known
+                else:
+                    await asyncio.to_thread(inbox.mark_dispatched, row.id)
             return await send_turn(session, rasa_url, row.conversation_id, row.text,
                                    {"channel": row.channel, "message_key": row.external_key})
         except RasaUnavailable as exc:
@@ -331,3 +353,41 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
             return None
 
     return turn
+
+
+async def replies_in_tracker(http: ClientSession, rasa_url: str, token: str, sender: str,
+                             message_key: str) -> list[BotReply] | None:
+    """Return the bot replies Rasa gave to a message, or None when Rasa never got it.
+
+    Raises:
+        RasaUnavailable: the tracker could not be read.
+    """
+    url = f"{rasa_url}/conversations/{quote(sender, safe='')}/tracker"
+    try:
+        async with http.get(url, params={"include_events": "ALL", "token": token},
+                            timeout=ClientTimeout(total=30)) as response:
+            if response.status in (401, 403, 404):  # API off or another token: cannot tell
+                log.warning("Rasa's tracker API answered %s: resending (at least once)", response.status)
+                return None
+            if response.status != 200:
+                raise RasaUnavailable(f"tracker: HTTP {response.status}")
+            events = (await response.json()).get("events") or []
+    except (TimeoutError, ClientError, ValueError) as exc:
+        raise RasaUnavailable(type(exc).__name__) from exc
+    start = None
+    for index, event in enumerate(events):
+        if event.get("event") == "user" and (event.get("metadata") or {}).get("message_key") == message_key:
+            start = index
+    if start is None:
+        return None
+    replies = []
+    for event in events[start + 1:]:
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            data = event.get("data") or {}
+            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                       for b in data.get("buttons") or []]
+            if event.get("text") or buttons:
+                replies.append(BotReply(str(event.get("text") or ""), buttons))
+    return replies

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     services = [
         action_service(settings.action_port, log_dir, settings.database_url),
         rasa_service(args.rasa_port, settings.action_port, log_dir, REPO_ROOT / "var" / "tracker.db"),
-        web_service(settings.web_port, args.rasa_port, log_dir, settings.database_url),
+        web_service(settings.web_port, args.rasa_port, log_dir, settings.database_url, settings.action_port),
     ]
     stopping = False
 
@@ -60,4 +60,7 @@ def _telegram_notice() -> None:
     import os
 
     if not os.environ.get("TELEGRAM_BOT_TOKEN"):
-        print("Telegram is off (no TELEGRAM_BOT_TOKEN).", flush=True)
+        print("Telegram is off (no TELEGRAM_BOT_TOKEN); web chat and everything else run.", flush=True)
+    else:
+        mode = os.environ.get("TELEGRAM_MODE") or ("webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL") else "polling")
+        print(f"Telegram is on ({mode}); its log is in var/log/web.log.", flush=True)

@@ -80,17 +80,6 @@ def to_inbound(update: Update, buttons: ButtonLookup) -> Inbound | None:
     if message is None or message.chat.type != "private":
         return None  # edited messages, channel posts, groups, membership changes: ignored
     conversation = conversation_of(message.chat.id)
-    if message.text is not None:
-        command = _command(message)
-        if command is not None:
-            text = _command_text(*command)
-            if text is None:
-                return Inbound("tg", key, conversation, "", kind="unsupported", payload={"command": command[0]})
-            return Inbound("tg", key, conversation, text, kind="command", payload={"command": command[0]})
-        text = clean(message.text)
-        if not text:
-            return Inbound("tg", key, conversation, "", kind="unsupported")
-        return Inbound("tg", key, conversation, text[:MAX_TEXT])
     if message.photo:
         best = max(message.photo, key=lambda p: (p.width or 0) * (p.height or 0))
         return Inbound("tg", key, conversation, clean(message.caption or ""), kind="material",
@@ -100,4 +89,14 @@ def to_inbound(update: Update, buttons: ButtonLookup) -> Inbound | None:
         return Inbound("tg", key, conversation, clean(message.caption or ""), kind="material",
                        payload={"type": "document", "file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
                                 "file_name": doc.file_name or "", "mime_type": doc.mime_type or ""})
+    if message.text:
+        command = _command(message)
+        if command is not None:
+            text = _command_text(*command)
+            if text is None:
+                return Inbound("tg", key, conversation, "", kind="unsupported", payload={"command": command[0]})
+            return Inbound("tg", key, conversation, text, kind="command", payload={"command": command[0]})
+        text = clean(message.text)
+        if text:
+            return Inbound("tg", key, conversation, text[:MAX_TEXT])
     return Inbound("tg", key, conversation, "", kind="unsupported")

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("delay_notified", sa.Boolean(), nullable=False),
+        sa.Column("dispatched", sa.Boolean(), nullable=False, server_default=sa.false()),
         _ts("next_attempt_at"),
         _ts("created_at", nullable=False),
         _ts("processed_at"),
