@@ -19,12 +19,24 @@ RASA_DATA := --domain bot/domain --data nlu_data bot/rules bot/stories
 DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.pyc' 2>/dev/null)
 CLASSIFIER_SOURCES := $(shell find routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help setup run test test-fast lint format train bench db clean
+.PHONY: help setup run test test-fast lint format train bench db clean browser-deps
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained db ## both venvs, trained models, migrated and seeded database
+EMULATOR := tests/e2e/emulator/node_modules/.installed
+
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained db $(EMULATOR) browser-deps ## both venvs, trained models, migrated and seeded database, test tools
+
+# The Telegram Bot API emulator for the end-to-end tests (npm telegram-test-api, gitignored node_modules)
+$(EMULATOR): tests/e2e/emulator/package.json
+	cd tests/e2e/emulator && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	@touch $@
+
+# Headless browser tests: Debian's chromium and a CJK font (Playwright never downloads browsers here)
+browser-deps:
+	@command -v chromium >/dev/null && dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium fonts-wqy-microhei)
 
 $(VENV)/.installed: pyproject.toml
 	scripts/make-app-venv $(VENV)

@@ -1,5 +1,6 @@
 // 枫桥助手 web chat: one WebSocket, client message ids, resend of unanswered messages
-// after a reconnect (the server answers a repeated id without a second turn).
+// after a reconnect (the server answers a repeated id without a second turn), and a
+// `hello` with the last outbox id seen so replies sent while offline are replayed once.
 (function () {
   "use strict";
   const log = document.getElementById("log");
@@ -17,6 +18,8 @@
   const pending = new Map(); // client id -> text, until a bot reply for it arrives
   let ws = null;
   let retry = 0;
+  let lastSeen = 0; // largest outbox id shown
+  let connectedOnce = false;
   let seq = 0;
 
   function newId() {
@@ -73,6 +76,8 @@
       retry = 0;
       conn.dataset.state = "open";
       conn.textContent = "在线";
+      if (connectedOnce) ws.send(JSON.stringify({ type: "hello", after: lastSeen }));
+      connectedOnce = true;
       pending.forEach(function (text, id) { transmit(id, text); }); // resend what got no answer
     });
     ws.addEventListener("message", function (event) {
@@ -83,8 +88,13 @@
       typing.hidden = true;
       if (data.type === "error") { bubble("notice", data.text); return; }
       if (data.type === "bot") {
-        if (data.reply_to) pending.delete(data.reply_to);
-        if (data.text) bubble("bot", data.text);
+        if (data.reply_to && data.kind !== "delay") pending.delete(data.reply_to);
+        if (typeof data.id === "number") {
+          if (data.id <= lastSeen) return; // already shown (replayed after a reconnect)
+          lastSeen = data.id;
+        }
+        if (data.kind === "delay") { bubble("notice", data.text); return; } // stored, answer later
+        if (data.text) bubble(data.kind === "agent" ? "bot agent" : "bot", data.text);
         showButtons(data.buttons);
       }
     });
@@ -110,6 +120,12 @@
       form.requestSubmit();
     }
   });
-  window.fqChat = { conversation: conversation, isOpen: function () { return !!ws && ws.readyState === WebSocket.OPEN; } };
+  window.fqChat = {
+    conversation: conversation,
+    isOpen: function () { return !!ws && ws.readyState === WebSocket.OPEN; },
+    lastSeen: function () { return lastSeen; },
+    pending: function () { return pending.size; },
+    drop: function () { if (ws) ws.close(); }, // tests: simulate a network drop
+  };
   connect();
 })();

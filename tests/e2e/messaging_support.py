@@ -52,7 +52,12 @@ class MessagingEnv:
     gateways: list[Service] = field(default_factory=list)
 
     def gateway(self, name: str, **env: str) -> tuple[Service, int]:
-        """Start a gateway process (web chat, and Telegram when a token is given)."""
+        """Start a gateway process (web chat, and Telegram when a token is given).
+
+        One gateway per case database, as in production: the ones started before are stopped.
+        """
+        for running in self.gateways:
+            running.stop()
         port = free_port()
         env = {name: value.replace("{port}", str(port)) for name, value in env.items()}
         env.setdefault("INBOX_RETRY_CAP", "2")
@@ -286,6 +291,8 @@ class WebCitizen:
                 await self.receive_one(left)
             except TimeoutError:
                 continue
+            except ConnectionError:  # dropped: reconnect as the page does, asking for what it missed
+                await self.connect(after=max(self.seen, default=0))
 
     def replies_to(self, client_id: str, kind: str | None = None) -> list[dict[str, Any]]:
         return [m for _, m in sorted(self.seen.items()) if m["reply_to"] == client_id and (kind is None or m["kind"] == kind)]
