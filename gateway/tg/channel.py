@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -61,6 +62,8 @@ class TelegramChannel:
 
     def __init__(self, settings: Settings, messaging: Messaging, poll_timeout: int = 20) -> None:
         """Build the bot (no network until `start`)."""
+        # Opt in to PTB's timedelta time periods (else PTB warns about `retry_after` itself).
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         base = settings.telegram_api_base_url
         self.settings = settings
         self.m = messaging
