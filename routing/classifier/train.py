@@ -43,6 +43,9 @@ class Variant:
     lexicon_weight: float = 0.0  # > 0: lexicon tokens as a separate, weighted feature block
     learner: str = "svm"  # "svm" (LinearSVC + sigmoid calibration) or "logreg"
     balanced: bool = True  # class_weight="balanced"; False lets the corpus proportions act as priors
+    svm_c: float = 0.5  # LinearSVC regularisation (larger = less regularised)
+    char_range: tuple[int, int] = (1, 3)  # character n-gram lengths
+    words_weight: float = 1.0  # weight of the jieba word block in the feature union
 
 
 VARIANTS = {
@@ -56,6 +59,13 @@ VARIANTS = {
         Variant("svm_words_chars_lexblock2", lexicon_weight=2.0),
         Variant("svm_words_chars_lex_lexblock", lexicon=True, lexicon_weight=1.0),
         Variant("svm_words_chars_lexblock_prior", lexicon_weight=1.0, balanced=False),
+        Variant("svm_lexblock_c025", lexicon_weight=1.0, svm_c=0.25),
+        Variant("svm_lexblock_c1", lexicon_weight=1.0, svm_c=1.0),
+        Variant("svm_lexblock_chars24", lexicon_weight=1.0, char_range=(2, 4)),
+        Variant("svm_lexblock_chars14", lexicon_weight=1.0, char_range=(1, 4)),
+        Variant("svm_lexblock_words15", lexicon_weight=1.0, words_weight=1.5),
+        Variant("svm_lexblock_words07", lexicon_weight=1.0, words_weight=0.7),
+        Variant("svm_lexblock05", lexicon_weight=0.5),
     )
 }
 
@@ -71,12 +81,18 @@ def build_vectorizer(variant: Variant) -> Any:
         parts.append(("words", TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2, max_features=120_000)))
     if variant.chars:
         parts.append(
-            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=200_000))
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char", ngram_range=variant.char_range, sublinear_tf=True, min_df=2, max_features=200_000
+                ),
+            )
         )
+    weights = {"words": variant.words_weight} if variant.words else {}
     if variant.lexicon_weight > 0:
         parts.append(("lexicon", TfidfVectorizer(analyzer=lexicon_analyzer, sublinear_tf=True, use_idf=False)))
-        return FeatureUnion(parts, transformer_weights={"lexicon": variant.lexicon_weight})
-    return FeatureUnion(parts)
+        weights["lexicon"] = variant.lexicon_weight
+    return FeatureUnion(parts, transformer_weights=weights)
 
 
 def build_learner(variant: Variant, calibrated: bool = True) -> Any:
@@ -88,7 +104,7 @@ def build_learner(variant: Variant, calibrated: bool = True) -> Any:
     class_weight = "balanced" if variant.balanced else None
     if variant.learner == "logreg":
         return LogisticRegression(C=20.0, max_iter=3000, class_weight=class_weight)
-    svm = LinearSVC(C=0.5, class_weight=class_weight)
+    svm = LinearSVC(C=variant.svm_c, class_weight=class_weight)
     return CalibratedClassifierCV(svm, method="sigmoid", cv=3) if calibrated else svm
 
 

@@ -645,7 +645,8 @@ SCENARIOS_B = [
         "q": ["{company}车间安全隐患很大"],
     },
     {
-        "p": "经济管理/其他/其他",
+        # Price gouging: price supervision (物价监督) sits under 商贸旅游/市场监管 in the taxonomy.
+        "p": "商贸旅游/市场监管/物价监督",
         "d": "livelihood_supplies",
         "w": ["市民", "居民"],
         "t": ["超市囤积居奇哄抬物价", "口罩价格暴涨", "猪肉价格涨得太快"],
