@@ -101,3 +101,13 @@ def lexicon_analyzer(text: str) -> list[str]:
 def word_lexicon_analyzer(text: str) -> list[str]:
     """Like ``word_analyzer`` plus the ``lexicon_analyzer`` tokens."""
     return word_analyzer(text) + lexicon_analyzer(text)
+
+
+def title_analyzer(text: str) -> list[str]:
+    """Jieba unigrams and bigrams of the first line (the title), prefixed ``t:``.
+
+    Messages arrive as ``title\ndetail``; the title is a compact statement of the topic, so its
+    words get their own feature block. A one-line message is all title.
+    """
+    return [f"t:{tok}" for tok in word_analyzer(text.split("\n", 1)[0])]
+

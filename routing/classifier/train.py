@@ -14,6 +14,7 @@ from routing.classifier.data import Example, project_examples
 from routing.classifier.features import (
     lexicon_analyzer,
     prepare,
+    title_analyzer,
     word_analyzer,
     word_lexicon_analyzer,
 )
@@ -46,6 +47,7 @@ class Variant:
     svm_c: float = 0.5  # LinearSVC regularisation (larger = less regularised)
     char_range: tuple[int, int] = (1, 3)  # character n-gram lengths
     words_weight: float = 1.0  # weight of the jieba word block in the feature union
+    title_weight: float = 0.0  # > 0: words of the first line (the title) as a separate, weighted block
 
 
 VARIANTS = {
@@ -66,6 +68,8 @@ VARIANTS = {
         Variant("svm_lexblock_words15", lexicon_weight=1.0, words_weight=1.5),
         Variant("svm_lexblock_words07", lexicon_weight=1.0, words_weight=0.7),
         Variant("svm_lexblock05", lexicon_weight=0.5),
+        Variant("svm_lexblock_title05", lexicon_weight=1.0, title_weight=0.5),
+        Variant("svm_lexblock_title1", lexicon_weight=1.0, title_weight=1.0),
     )
 }
 
@@ -92,6 +96,9 @@ def build_vectorizer(variant: Variant) -> Any:
     if variant.lexicon_weight > 0:
         parts.append(("lexicon", TfidfVectorizer(analyzer=lexicon_analyzer, sublinear_tf=True, use_idf=False)))
         weights["lexicon"] = variant.lexicon_weight
+    if variant.title_weight > 0:
+        parts.append(("title", TfidfVectorizer(analyzer=title_analyzer, sublinear_tf=True, min_df=2)))
+        weights["title"] = variant.title_weight
     return FeatureUnion(parts, transformer_weights=weights)
 
 
