@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from routing.places import PlaceMatch, load_divisions
 from routing.text import clean, is_traditional, normalise
 
-_DEMAND = re.compile(r"[^。！？!?；;\n]*(?:要求|希望|请求|恳请|恳求|盼望|请有关部门|请相关部门|请帮|请尽快|诉求)[^。！？!?；;\n]*")
+_CLAUSE = re.compile(r"[^。！？!?；;，,\n]+")
+_DEMAND_WORDS = ("要求", "希望", "请求", "恳请", "恳求", "盼望", "请有关部门", "请相关部门", "请帮", "请尽快", "诉求")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _NO_PARTY = {"无", "没有", "不知道", "不清楚", "无对方", "没有对方", "不确定"}
@@ -50,8 +51,17 @@ def find_phone(text: str) -> str | None:
 
 def find_demand(text: str) -> str | None:
     """Return the clause in which the citizen says what they want, if any."""
-    found = _DEMAND.findall(normalise(text))
-    return found[-1].strip(" ，,") if found else None
+    clauses = [c.strip() for c in _CLAUSE.findall(normalise(text))]
+    for index in range(len(clauses) - 1, -1, -1):
+        clause = clauses[index]
+        for word in _DEMAND_WORDS:
+            if word in clause:
+                # "希望他们晚上十点以后不要再跳了" — from the demand word to the clause's end,
+                # plus the next clause when the demand continues there ("要求结清工资，并赔偿损失").
+                demand = clause[clause.index(word):]
+                follow = clauses[index + 1] if index + 1 < len(clauses) else ""
+                return f"{demand}，{follow}" if follow.startswith(("并", "并且", "同时")) else demand
+    return None
 
 
 def is_no_party(answer: str) -> bool:
