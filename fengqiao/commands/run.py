@@ -25,6 +25,9 @@ def run(args: argparse.Namespace) -> int:
     if not MODEL.exists():
         print("No trained model: run `make run` (it trains one) or `make train`.", file=sys.stderr)
         return 2
+    from fengqiao.migrate import upgrade
+
+    upgrade(settings.database_url)  # idempotent: a database left behind by an older version is brought up to date
     log_dir = REPO_ROOT / "var" / "log"
     services = [
         action_service(settings.action_port, log_dir, settings.database_url),
