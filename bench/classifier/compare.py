@@ -112,7 +112,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variants", nargs="*", help="approach names (default: all)")
     ap.add_argument("--measures", nargs="*", default=["dev", "own_cv", "own_grp", "dev_cv"])
+    ap.add_argument("--agency-weight", type=float, help=f"weight of dev rows in dev_cv (default {train.AGENCY_WEIGHT})")
     args = ap.parse_args()
+    if args.agency_weight is not None:
+        train.AGENCY_WEIGHT = args.agency_weight
     own = project_examples()
     print(f"project rows: {len(own)}; dev rows: {len(dev_examples())}", file=sys.stderr)
     header = "| approach | " + " | ".join(f"{m} F1 / acc" for m in args.measures) + " | seconds |"

@@ -223,7 +223,6 @@ def generate(seed: int = SEED) -> list[dict[str, str]]:
     import opencc
 
     to_trad = opencc.OpenCC("s2t")
-    rng = random.Random(seed)
     scenarios = all_scenarios()
     per_l1: dict[str, int] = {}
     for sc in scenarios:
@@ -232,6 +231,9 @@ def generate(seed: int = SEED) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
     for sc in scenarios:
+        # One random stream per scenario: adding a scenario leaves the other scenarios' rows alone
+        # (only the per-scenario count of its own category changes).
+        rng = random.Random(f"{seed}:{sc['p']}:{sc['t'][0]}")
         l1, l2, l3 = (sc["p"].split("/") + ["", ""])[:3]
         target = TARGET_FREQUENT if l1 in FREQUENT else TARGET_OTHER
         count = max(8, round(target / per_l1[l1]))
