@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import aiohttp
 import pytest
 
 from gateway.inbox import NOTICE_RECEIVED
+from routing.db import make_engine, make_session_factory
 from routing.text import clean
 from tests.e2e.messaging_support import (  # noqa: F401  (fixtures)
     NARRATIVE,
@@ -103,3 +105,27 @@ async def test_rasa_stopped_mid_conversation(messaging_env) -> None:
     # none lost, none doubled (the gateway sends the NFKC-cleaned text)
     assert messaging_env.rasa_user_turns(sender) == ["你好", "/consent", clean(NARRATIVE)]
     assert messaging_env.count(InboxMessage, conversation_id=sender, status="done") == 3
+
+
+async def test_a_turn_rasa_got_before_a_crash_is_not_sent_twice(messaging_env) -> None:
+    citizen = WebCitizen(0)
+    sender = f"web:{citizen.conversation}"
+    key = f"{sender}:c1"
+    # The gateway had sent this message to Rasa and died before storing the answer:
+    body = {"sender": sender, "message": "你好", "metadata": {"channel": "web", "message_key": key}}
+    rasa = f"http://127.0.0.1:{messaging_env.rasa_port}/webhooks/rest/webhook"
+    async with aiohttp.ClientSession() as http, http.post(rasa, json=body) as response:
+        assert response.status == 200
+    engine = make_engine(messaging_env.database_url)
+    with make_session_factory(engine).begin() as session:
+        session.add(InboxMessage(channel="web", external_key=key, conversation_id=sender, kind="text", text="你好",
+                                 payload={}, status="pending", attempts=0, delay_notified=False, dispatched=True))
+    engine.dispose()
+    _, citizen.port = messaging_env.gateway("faults-recover")
+    try:
+        await citizen.connect(after=0)
+        await citizen.until(lambda c: c.replies_to("c1", "reply"), 60)
+    finally:
+        await citizen.close()
+    assert "个人信息" in " ".join(m["text"] for m in citizen.replies_to("c1", "reply"))  # recovered from the tracker
+    assert messaging_env.rasa_user_turns(sender) == ["你好"]
