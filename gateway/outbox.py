@@ -458,9 +458,15 @@ def notification_text(case: Case, event: CaseEvent) -> tuple[str, list[dict[str,
     return text, buttons
 
 
-def _notifiable(session: Session, event: CaseEvent) -> bool:
+FILING_WINDOW = timedelta(seconds=5)
+
+
+def _notifiable(session: Session, case: Case, event: CaseEvent) -> bool:
     if event.kind in SILENT_KINDS or event.actor == "citizen":
         return False
+    created, at = _aware(case.created_at), _aware(event.created_at)
+    if event.actor == "system" and created and at and at - created < FILING_WINDOW:
+        return False  # written by the filing itself: the citizen was just told in the chat
     if event.kind in NOTIFY_KINDS:
         return True
     previous = session.execute(
@@ -508,7 +514,7 @@ class NotificationScanner:
             for event in events:
                 cursor.position = event.id
                 case = session.get(Case, event.case_id)
-                if case is None or case.channel not in ("web", "tg") or not _notifiable(session, event):
+                if case is None or case.channel not in ("web", "tg") or not _notifiable(session, case, event):
                     continue
                 text, buttons = notification_text(case, event)
                 state = session.get(ChatConversation, case.conversation_id)
