@@ -204,13 +204,34 @@ def _calendar_module():
     return chinese_calendar
 
 
-@lru_cache(maxsize=4096)
-def is_workday(day: date) -> bool:
-    """Tell whether ``day`` is an official working day (调休 make-up days included).
+# Statutory holidays on fixed solar dates (全国年节及纪念日放假办法): 元旦, 劳动节, 国庆节.
+_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+_PROVISIONAL = {"enabled": False}
 
-    Raises:
-        CalendarRangeError: the official calendar has no data for that year.
+
+def allow_provisional(enabled: bool = True) -> None:
+    """Let case processing estimate working days beyond the official calendar's data.
+
+    The State Council publishes each year's holidays late in the year before, so a clock started
+    in December can end in a year the calendar does not cover yet. Filing must not fail then:
+    with this switch on, such days count as working days unless they fall on a weekend or a
+    fixed-date statutory holiday, and `is_provisional` tells callers the answer is an estimate.
+    The `fengqiao deadline` command keeps the strict behaviour (a clear error).
     """
+    _PROVISIONAL["enabled"] = enabled
+
+
+def is_provisional(day: date) -> bool:
+    """Tell whether working days up to ``day`` can only be estimated (no official data yet)."""
+    try:
+        _official_workday(day)
+    except CalendarRangeError:
+        return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _official_workday(day: date) -> bool:
     try:
         return bool(_calendar_module().is_workday(day))
     except NotImplementedError as exc:
@@ -218,6 +239,21 @@ def is_workday(day: date) -> bool:
             f"{day.isoformat()} 超出法定节假日日历的数据范围（{exc}），无法计算工作日；"
             "请升级 chinese-calendar 或补充当年节假日安排"
         ) from None
+
+
+def is_workday(day: date) -> bool:
+    """Tell whether ``day`` is an official working day (调休 make-up days included).
+
+    Raises:
+        CalendarRangeError: the official calendar has no data for that year (unless
+            `allow_provisional` is on, in which case the day is estimated).
+    """
+    try:
+        return _official_workday(day)
+    except CalendarRangeError:
+        if not _PROVISIONAL["enabled"]:
+            raise
+        return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS
 
 
 def next_workday(day: date) -> date:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from routing import risk as risk_rules
-from routing.deadlines import DeadlineError, compute_due
+from routing.deadlines import DeadlineError, compute_due, is_provisional
 from routing.ladder import CaseFacts, RoutingError, route
 from routing.orgs import load_orgs
 from routing.orm import Case
@@ -50,6 +50,8 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
     def policy(draft: CaseDraft, today: date) -> Routed:
         register = compute_due("petition_register", today, rules)
         notice = f"受理告知期限依{register.article}，至{register.due.isoformat()}"
+        if is_provisional(register.due):
+            notice += f"（{register.due.year}年节假日安排尚未公布，工作日暂按周末和固定假日估算，公布后以官方安排为准）"
         assessed = risk_rules.assess(draft.narrative_normalised, dispute_type=draft.dispute_type)
         facts = CaseFacts(
             case_id="",
