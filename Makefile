@@ -26,7 +26,7 @@ help: ## list the tasks
 
 EMULATOR := tests/e2e/emulator/node_modules/.installed
 
-setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained db $(EMULATOR) browser-deps ## both venvs, trained models, migrated and seeded database, test tools
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained db ## both venvs, trained models, migrated and seeded database
 
 # The Telegram Bot API emulator for the end-to-end tests (npm telegram-test-api, gitignored node_modules)
 $(EMULATOR): tests/e2e/emulator/package.json
@@ -66,7 +66,7 @@ train: $(RVENV)/.installed ## retrain the dialogue model and the classifier
 	$(RASA) train --force --config config.yml $(RASA_DATA) --out models --fixed-model-name fengqiao
 	$(PY) -m fengqiao.cli train-classifier --out models/classifier && touch models/classifier/.trained
 
-test: setup ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
+test: setup $(EMULATOR) browser-deps ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
 	$(RASA) data validate --fail-on-warnings --config config.yml $(RASA_DATA)
 	$(RASA) test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/core
 	$(PY) -m pytest -q -p no:cacheprovider
