@@ -125,6 +125,7 @@ async def test_a_turn_rasa_got_before_a_crash_is_not_sent_twice(messaging_env) -
     try:
         await citizen.connect(after=0)
         await citizen.until(lambda c: c.replies_to("c1", "reply"), 60)
+        await citizen._settle(1.5)
     finally:
         await citizen.close()
     assert "个人信息" in " ".join(m["text"] for m in citizen.replies_to("c1", "reply"))  # recovered from the tracker
