@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -22,9 +23,12 @@ from gateway.keys import MESSAGING
 from routing.accounts import casework as cw
 from routing.accounts.access import may_work
 from routing.accounts.store import audit
-from routing.text import clean, mask_pii
+from routing.text import mask_pii
 
 MAX_REPLY = 2000
+# Control and invisible characters are dropped from replies; no NFKC, which would turn the
+# worker's full-width Chinese punctuation into ASCII.
+_STRIP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 NOTICE_OFF = "实时对话服务未启用。"
 
 
@@ -164,7 +168,7 @@ async def reply_post(request: web.Request) -> web.Response:
         body = await request.json()
     except (ValueError, json.JSONDecodeError):
         return web.json_response({"ok": False, "error": "格式错误"}, status=400)
-    text = clean(str(body.get("text", ""))) if isinstance(body, dict) else ""
+    text = _STRIP.sub("", str(body.get("text", ""))).strip() if isinstance(body, dict) else ""
     if not text or len(text) > MAX_REPLY:
         return web.json_response({"ok": False, "error": f"回复须为1至{MAX_REPLY}字"}, status=400)
     return await _relay_call(request, "reply", text)

@@ -28,7 +28,8 @@ CONSOLE_HEADERS = {
     ),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 

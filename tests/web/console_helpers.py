@@ -39,7 +39,7 @@ def draft(story: str, user: str, place: str = "诸暨市枫桥镇枫源村", pho
     assert match is not None
     return CaseDraft(
         narrative_original=story, narrative_normalised=normalise(story), subject=story[:40],
-        channel=user.split(":")[0], channel_user_id=user, conversation_id=user.split(":")[1],
+        channel=user.split(":")[0], channel_user_id=user, conversation_id=user,
         category=category, location_text=match.label, location_code=match.division.code,
         county_code=match.county.code if match.county else None, respondent="隔壁邻居", demand="恢复原状",
         contact_phone=phone,
