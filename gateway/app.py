@@ -77,7 +77,7 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     m = Messaging(sessions=sessions, inbox=Inbox(sessions), outbox=outbox, hub=WebHub(outbox))
     m.material = _material_recorder(sessions, settings)
     turn = rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url,
-                     settings.rasa_token or rasa_api_token(), m.inbox)
+                     settings.rasa_token or rasa_api_token())
     m.worker = InboxWorker(m, turn, retry_cap=settings.inbox_retry_cap)
     app[MESSAGING] = m
     tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker")]

@@ -115,17 +115,33 @@ class Inbox:
                 .limit(1)
             ).scalar()
 
+    def claim(self, conversation_id: str) -> Claimed | None:
+        """Take the conversation's oldest pending message (one transaction, one round trip).
+
+        When it is due and the bot would send it to Rasa, it is marked *dispatched* before
+        the request goes out; `Claimed.already_sent` tells whether an earlier attempt was.
+        """
+        with self.sessions.begin() as session:
+            row = session.execute(
+                select(InboxMessage)
+                .where(InboxMessage.conversation_id == conversation_id, InboxMessage.status == "pending")
+                .order_by(InboxMessage.id)
+                .limit(1)
+            ).scalar()
+            if row is None:
+                return None
+            state = session.get(ChatConversation, conversation_id)
+            agent = state.agent_id if state else None
+            claimed = Claimed(row, state.script if state else "simplified", agent, bool(row.dispatched))
+            next_at = _aware(row.next_attempt_at)
+            if (next_at is None or next_at <= utcnow()) and agent is None and row.kind in TURN_KINDS:
+                row.dispatched = True
+            return claimed
+
     def conversation(self, conversation_id: str) -> ChatConversation | None:
         """Return the conversation's state row."""
         with self.sessions() as session:
             return session.get(ChatConversation, conversation_id)
-
-    def mark_dispatched(self, row_id: int) -> None:
-        """Record that the message is about to be sent to Rasa (before the request)."""
-        with self.sessions.begin() as session:
-            row = session.get(InboxMessage, row_id)
-            if row is not None:
-                row.dispatched = True
 
     def complete(self, row_id: int, status: str, replies: list[Outgoing]) -> list[int]:
         """Store the replies and close the message in one transaction (exactly once).
@@ -155,7 +171,20 @@ class Inbox:
             return add_outgoing(session, row.conversation_id, [notice])
 
 
-Turn = Callable[[InboxMessage, str], Awaitable[list[BotReply] | None]]
+TURN_KINDS = ("text", "command", "callback")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A pending message taken by the worker, with its conversation's state."""
+
+    row: InboxMessage
+    script: str
+    agent: str | None
+    already_sent: bool
+
+
+Turn = Callable[[InboxMessage, bool], Awaitable[list[BotReply] | None]]
 
 
 @dataclass
@@ -241,17 +270,17 @@ class InboxWorker:
         try:
             while True:
                 self.dirty.discard(conversation_id)
-                row = await asyncio.to_thread(self.m.inbox.next_pending, conversation_id)
-                if row is None:
-                    if conversation_id in self.dirty:
-                        continue
-                    return
-                wait = self._wait_for(row)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                    continue
                 async with self.slots:
-                    await self._process(row)
+                    claimed = await asyncio.to_thread(self.m.inbox.claim, conversation_id)
+                    if claimed is None:
+                        if conversation_id in self.dirty:
+                            continue
+                        return
+                    wait = self._wait_for(claimed.row)
+                    if wait <= 0:
+                        await self._process(claimed)
+                        continue
+                await asyncio.sleep(wait)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -268,11 +297,9 @@ class InboxWorker:
             return 0.0
         return max((next_at - utcnow()).total_seconds(), 0.0)
 
-    async def _process(self, row: InboxMessage) -> None:
+    async def _process(self, claimed: Claimed) -> None:
+        row, script, agent = claimed.row, claimed.script, claimed.agent
         conversation_id = row.conversation_id
-        state = await asyncio.to_thread(self.m.inbox.conversation, conversation_id)
-        script = state.script if state else "simplified"
-        agent = state.agent_id if state else None
         self.m.publish(conversation_id, {"from": "citizen", "id": row.external_key, "kind": row.kind,
                                          "text": row.text, "payload": _public(row.payload)})
         replies: list[Outgoing]
@@ -287,7 +314,7 @@ class InboxWorker:
         elif row.kind == "unsupported":
             replies = [Outgoing(render(NOTICE_UNSUPPORTED, script), reply_to=row.external_key, kind="notice")]
         else:
-            bot = await self.turn(row, script)
+            bot = await self.turn(row, claimed.already_sent)
             if bot is None:
                 delay = backoff(row.attempts, self.retry_cap)
                 notice = Outgoing(render(NOTICE_RECEIVED, script), reply_to=row.external_key, kind="delay")
@@ -316,18 +343,18 @@ def _public(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_url: str = "",
-              api_token: str = "", inbox: Inbox | None = None) -> Turn:
+              api_token: str = "") -> Turn:
     """Return a `Turn` that sends the message to Rasa's REST channel.
 
     With `action_health_url`, the action server is probed first: a turn whose actions would
     fail is not sent (Rasa would record the message, lose the action's events and go on).
-    With `api_token` and `inbox`, a message is marked *dispatched* before it is sent; a
-    dispatched message that comes round again (the gateway crashed or the answer was lost)
-    is looked up in Rasa's tracker first (by the ``message_key`` metadata) and, if Rasa has
-    it, its replies are taken from the tracker instead of sending it a second time.
+    With `api_token`, a message that was sent before (the worker marks it *dispatched* when
+    it claims it; the gateway then crashed or the answer was lost) is looked up in Rasa's
+    tracker first (by the ``message_key`` metadata) and, if Rasa has it, its replies are
+    taken from the tracker instead of sending it a second time.
     """
 
-    async def turn(row: InboxMessage, _script: str) -> list[BotReply] | None:
+    async def turn(row: InboxMessage, already_sent: bool) -> list[BotReply] | None:
         session = http()
         if action_health_url:
             try:
@@ -337,15 +364,12 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
             except (TimeoutError, ClientError, OSError):
                 return None
         try:
-            if api_token and inbox is not None:
-                if row.dispatched:
-                    known = await replies_in_tracker(session, rasa_url, api_token, row.conversation_id,
-                                                     row.external_key)
-                    if known is not None:
-                        log.info("turn %s was already in Rasa's tracker: replies recovered", row.id)
-                        return known
-                else:
-                    await asyncio.to_thread(inbox.mark_dispatched, row.id)
+            if api_token and already_sent:
+                known = await replies_in_tracker(session, rasa_url, api_token, row.conversation_id,
+                                                 row.external_key)
+                if known is not None:
+                    log.info("turn %s was already in Rasa's tracker: replies recovered", row.id)
+                    return known
             return await send_turn(session, rasa_url, row.conversation_id, row.text,
                                    {"channel": row.channel, "message_key": row.external_key})
         except RasaUnavailable as exc:

@@ -98,13 +98,15 @@ def add_outgoing(session: Session, conversation_id: str, items: Iterable[Outgoin
     rows = []
     for item in items:
         pieces = split_text(item.text) if channel == "tg" else [item.text]
+        # Telegram rows wait for the relay; web rows are read by cursor, never "sent".
+        status = "pending" if channel == "tg" else "stored"
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             key = item.dedupe_key if index == 0 else (f"{item.dedupe_key}#{index}" if item.dedupe_key else None)
             row = OutboxMessage(
                 channel=channel, conversation_id=conversation_id, kind=item.kind,
                 reply_to=item.reply_to, dedupe_key=key, text=piece,
-                buttons=item.buttons if last else [], status="pending", attempts=0,
+                buttons=item.buttons if last else [], status=status, attempts=0,
             )
             session.add(row)
             rows.append(row)
@@ -272,7 +274,6 @@ class WebHub:
         """Send the socket every row after its cursor, in order, once."""
         async with client.lock:
             rows = await asyncio.to_thread(self.outbox.after, client.conversation_id, client.last_id)
-            sent = []
             for row in rows:
                 if client.ws.closed:
                     break
@@ -281,9 +282,7 @@ class WebHub:
                 except (ConnectionError, RuntimeError):
                     break
                 client.last_id = row.id
-                sent.append(row.id)
-            if sent:
-                await asyncio.to_thread(self.outbox.mark_sent, sent)
+            # web rows are replayed by cursor: no per-row delivery state to write
 
     async def flush(self, conversation_id: str) -> None:
         """Push new rows to every socket of a conversation."""
