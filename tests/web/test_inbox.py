@@ -37,7 +37,7 @@ class FakeRasa:
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.received.append(body)
-        return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"}])
+        return web.json_response([{"recipient_id": body["sender"], "text": f"请稍候：{body['message']}"}])
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def test_a_message_is_stored_before_the_ack(aiohttp_client, rasa, db_url) 
     assert ack == {"type": "ack", "id": "s1"}
     assert _count(db_url, InboxMessage, external_key="web:store0001:s1") == 1
     (reply,) = await _bots(ws, 1)
-    assert reply["text"] == "收到：楼道堆满杂物"
+    assert reply["text"] == "请稍候：楼道堆满杂物"
     assert _count(db_url, InboxMessage, external_key="web:store0001:s1", status="done") == 1
 
 
@@ -139,7 +139,7 @@ async def test_while_a_human_owns_the_conversation_the_bot_is_silent(aiohttp_cli
     assert back["kind"] == "handoff"
     await ws.send_json({"type": "message", "id": "h2", "text": "谢谢"})
     (bot,) = await _bots(ws, 1)
-    assert bot["text"] == "收到：谢谢" and [r["message"] for r in rasa.received] == ["谢谢"]
+    assert bot["text"] == "请稍候：谢谢" and [r["message"] for r in rasa.received] == ["谢谢"]
     assert relay.owner(app, "web:handoff01") is None
 
 
@@ -158,7 +158,7 @@ async def test_traditional_script_is_kept_for_buttons_and_notices(aiohttp_client
     await _bots(ws, 1)
     await ws.send_json({"type": "message", "id": "t2", "text": "/consent"})  # a button press
     (reply,) = await _bots(ws, 1)
-    assert reply["text"] == "收到：/consent"
+    assert reply["text"] == "请稍候：/consent"
     await relay.take_over(client.server.app, "web:script001", "a")
     (notice,) = await _bots(ws, 1)
     assert notice["text"] == render(relay.NOTICE_TAKEN, "traditional") != relay.NOTICE_TAKEN
@@ -210,3 +210,26 @@ def test_status_changes_become_one_notification_each(database_url) -> None:
     engine.dispose()
     assert len(rows) == 1 and rows[0].kind == "notification" and rows[0].channel == "tg"
     assert number in rows[0].text and "调解中" in rows[0].text
+
+
+async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohttp_client, rasa, db_url) -> None:
+    from gateway.inbox import Inbound
+    from gateway.keys import MESSAGING
+
+    client = await aiohttp_client(init_app(_settings(db_url, rasa.url)))
+    m = client.server.app[MESSAGING]
+    await asyncio.to_thread(m.inbox.store, Inbound("tg", "update:501", "tg:77", "鄰居裝修噪音擾民"))
+    await asyncio.to_thread(m.inbox.store, Inbound("tg", "update:502", "tg:77", "/consent", kind="callback"))
+    m.worker.kick("tg:77")
+    for _ in range(50):
+        if _count(db_url, InboxMessage, conversation_id="tg:77", status="done") == 2:
+            break
+        await asyncio.sleep(0.1)
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        rows = session.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == "tg:77")
+                               .order_by(OutboxMessage.id)).scalars().all()
+    engine.dispose()
+    assert [r.text for r in rows] == ["請稍候：鄰居裝修噪音擾民", "請稍候：/consent"]
+    assert rows[0].reply_to == "update:501" and rows[0].status == "pending"  # waits for the relay
+    assert [r["message"] for r in rasa.received] == ["鄰居裝修噪音擾民", "/consent"]
