@@ -158,7 +158,7 @@ async def test_traditional_script_is_kept_for_buttons_and_notices(aiohttp_client
     await _bots(ws, 1)
     await ws.send_json({"type": "message", "id": "t2", "text": "/consent"})  # a button press
     (reply,) = await _bots(ws, 1)
-    assert reply["text"] == "请稍候：/consent"
+    assert reply["text"] == "請稍候：/consent"  # a button press keeps the script
     await relay.take_over(client.server.app, "web:script001", "a")
     (notice,) = await _bots(ws, 1)
     assert notice["text"] == render(relay.NOTICE_TAKEN, "traditional") != relay.NOTICE_TAKEN
