@@ -29,6 +29,8 @@ FREQUENT = {"城乡建设", "劳动和社会保障", "教育文体", "卫生计�
 TARGET_FREQUENT = 520
 TARGET_OTHER = 150
 TRADITIONAL_SHARE = 0.13
+LONG_SHARE = 0.62  # share of long narratives (the rest are one-liners or title + one sentence)
+FACTS_PER_LONG = (1, 2, 2, 3)  # how many facts of the scenario a long narrative tells (drawn uniformly)
 
 # --------------------------------------------------------------------------- slot fillers
 MASKED_CITIES = ["A市", "B市", "C市", "A市", "A市"]
@@ -178,7 +180,7 @@ def long_message(sc: dict, l1: str, rng: random.Random) -> tuple[str, str]:
     ctx["w"] = rng.choice(sc.get("w") or ["市民"])
     ctx["dept"] = rng.choice(DEPTS[l1])
     title = fill(rng.choice(sc["t"]), rng, ctx)
-    facts = rng.sample(sc["i"], k=min(len(sc["i"]), rng.choice([1, 2, 2, 3])))
+    facts = rng.sample(sc["i"], k=min(len(sc["i"]), rng.choice(FACTS_PER_LONG)))
     parts = [rng.choice(GREETINGS), fill(rng.choice(INTROS), rng, ctx)]
     since = fill(rng.choice(SINCE), rng, ctx)
     for k, fact in enumerate(facts):
@@ -240,7 +242,7 @@ def generate(seed: int = SEED) -> list[dict[str, str]]:
         made, tries = 0, 0
         while made < count and tries < count * 5:
             tries += 1
-            if rng.random() < 0.62:
+            if rng.random() < LONG_SHARE:
                 title, detail = long_message(sc, l1, rng)
             else:
                 title, detail = short_message(sc, l1, rng)
