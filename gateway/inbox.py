@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -342,6 +343,9 @@ def _public(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k in ("file_id", "file_name", "mime_type", "command")}
 
 
+HEALTH_TTL = 0.5
+
+
 def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_url: str = "",
               api_token: str = "") -> Turn:
     """Return a `Turn` that sends the message to Rasa's REST channel.
@@ -354,15 +358,19 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
     taken from the tracker instead of sending it a second time.
     """
 
+    healthy_until = 0.0  # a probe that succeeded vouches for HEALTH_TTL seconds
+
     async def turn(row: InboxMessage, already_sent: bool) -> list[BotReply] | None:
+        nonlocal healthy_until
         session = http()
-        if action_health_url:
+        if action_health_url and time.monotonic() >= healthy_until:
             try:
                 async with session.get(action_health_url, timeout=ClientTimeout(total=3)) as response:
                     if response.status != 200:
                         return None
             except (TimeoutError, ClientError, OSError):
                 return None
+            healthy_until = time.monotonic() + HEALTH_TTL
         try:
             if api_token and already_sent:
                 known = await replies_in_tracker(session, rasa_url, api_token, row.conversation_id,
