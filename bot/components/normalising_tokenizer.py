@@ -17,7 +17,7 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -70,6 +70,11 @@ class NormalisingJiebaTokenizer(JiebaTokenizer):
             text = example.get(TEXT)
             if text:
                 example.set(TEXT, normalise_keep_length(text))
+            # The span text is now Simplified with ASCII digits: give annotated values the same
+            # form, or EntitySynonymMapper would learn 货车 -> 貨車 as a "synonym".
+            for entity in example.get(ENTITIES) or []:
+                if isinstance(entity.get("value"), str):
+                    entity["value"] = normalise_keep_length(entity["value"])
         return super().process_training_data(training_data)
 
     def process(self, messages: list[Message]) -> list[Message]:
