@@ -17,7 +17,7 @@ from aiohttp import WSMsgType, web
 
 from gateway.inbox import Inbound, Messaging
 from gateway.keys import MESSAGING, SETTINGS
-from gateway.outbox import WebClient, web_message
+from gateway.outbox import WebClient, describe, web_message
 from routing.text import clean
 
 log = logging.getLogger("fengqiao.web")
@@ -104,8 +104,8 @@ async def _handle(m: Messaging, client: WebClient, raw: str) -> None:
     message = Inbound("web", f"{client.conversation_id}:{client_id}", client.conversation_id, text)
     try:
         _, created = await asyncio.to_thread(m.inbox.store, message)
-    except Exception:
-        log.exception("could not store a web message")
+    except Exception as exc:
+        log.error("could not store a web message: %s", describe(exc))
         await ws.send_json({"type": "error", "text": NOTICE_UNAVAILABLE})
         return
     await ws.send_json({"type": "ack", "id": client_id})

@@ -25,7 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from gateway.outbox import Outbox, Outgoing, _aware, add_outgoing, backoff, channel_of, utcnow
+from gateway.outbox import (
+    Outbox,
+    Outgoing,
+    _aware,
+    add_outgoing,
+    backoff,
+    channel_of,
+    describe,
+    utcnow,
+)
 from gateway.rasa_client import BotReply, RasaUnavailable, send_turn
 from gateway.script import render, render_reply, script_of
 from routing.messaging_orm import ChatConversation, InboxMessage
@@ -254,8 +263,8 @@ class InboxWorker:
                 for conversation_id in await asyncio.to_thread(self.m.inbox.pending_conversations):
                     if conversation_id not in self.running:
                         self.kick(conversation_id)
-            except Exception:
-                log.exception("inbox sweep failed")
+            except Exception as exc:
+                log.error("inbox sweep failed: %s", describe(exc))
             await asyncio.sleep(self.sweep_interval)
 
     async def stop(self) -> None:
@@ -284,8 +293,8 @@ class InboxWorker:
                 await asyncio.sleep(wait)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("inbox worker failed for %s", mask_pii(conversation_id))
+        except Exception as exc:
+            log.error("inbox worker failed for %s: %s", mask_pii(conversation_id), describe(exc))
         finally:
             self.running.pop(conversation_id, None)
             if conversation_id in self.dirty:  # a kick arrived while we were leaving

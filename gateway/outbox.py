@@ -43,6 +43,16 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def describe(exc: BaseException) -> str:
+    """Name an exception for a log line without its message (SQL errors carry the citizen's
+    text as parameters; tracebacks are not logged for the same reason)."""
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    place = f" at {where.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{where.tb_lineno}" if where else ""
+    return f"{type(exc).__module__}.{type(exc).__name__}{place}"
+
+
 def channel_of(conversation_id: str) -> str:
     """Return the channel encoded in a conversation id (``web:…`` → ``web``)."""
     return conversation_id.split(":", 1)[0] if ":" in conversation_id else "rest"
@@ -377,8 +387,8 @@ class TelegramRelay:
             self.wake.clear()
             try:
                 wait = await self.round()
-            except Exception:  # the database may be restarting: never let the relay die
-                log.exception("telegram relay round failed")
+            except Exception as exc:  # the database may be restarting: never let the relay die
+                log.error("telegram relay round failed: %s", describe(exc))
                 wait = 2.0
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=wait)
@@ -419,7 +429,7 @@ class TelegramRelay:
                         "giving up" if give_up else f"retry in {delay:.0f}s")
             await asyncio.to_thread(self.outbox.reschedule, row.id, delay, str(exc), give_up)
         except Exception as exc:  # unknown failure: retry later, never lose the row
-            log.exception("telegram delivery of outbox %s failed", row.id)
+            log.error("telegram delivery of outbox %s failed: %s", row.id, describe(exc))
             await asyncio.to_thread(self.outbox.reschedule, row.id, backoff(row.attempts), type(exc).__name__)
         else:
             await asyncio.to_thread(self.outbox.mark_sent, [row.id])
@@ -534,6 +544,6 @@ async def scan_forever(scanner: NotificationScanner, deliver: Callable[[list[str
             touched = await asyncio.to_thread(scanner.scan)
             if touched:
                 await deliver(touched)
-        except Exception:
-            log.exception("notification scan failed")
+        except Exception as exc:
+            log.error("notification scan failed: %s", describe(exc))
         await asyncio.sleep(interval)

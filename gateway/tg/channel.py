@@ -25,7 +25,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from fengqiao.settings import Settings
 from gateway.inbox import Messaging
-from gateway.outbox import DeliveryError
+from gateway.outbox import DeliveryError, describe
 from gateway.tg.updates import to_inbound
 from routing.messaging_orm import OutboxMessage
 
@@ -161,8 +161,8 @@ class TelegramChannel:
             return web.Response(status=400, text="not a Telegram update")
         try:
             await self.ingest(data)
-        except Exception:
-            log.exception("could not store telegram update %s", data["update_id"])
+        except Exception as exc:
+            log.error("could not store telegram update %s: %s", data["update_id"], describe(exc))
             return web.Response(status=503, text="try again")  # Telegram retries non-2xx
         return web.Response(status=200)
 
