@@ -77,6 +77,8 @@ def test_intake_and_status_over_telegram_polling(messaging_env, emulator) -> Non
         assert number in status and ("已分派" in status or "已受理" in status), status
         citizen.command("/cases")
         assert number in texts(citizen.replies())
+        citizen.command("/human")
+        assert "转接人工" in texts(citizen.replies())
         citizen.emulator.call("/sendMessage", {**citizen._message(""), "text": None, "sticker": {
             "file_id": "stk1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
             "is_animated": False, "is_video": False}})
@@ -90,6 +92,7 @@ def test_intake_and_status_over_telegram_polling(messaging_env, emulator) -> Non
     (case,) = messaging_env.cases(citizen.conversation_id)
     assert case.case_number == number and case.channel == "tg"
     assert case.contact_phone == "13906754321"
+    assert case.human_requested
     material = [e for e in case.events if e.kind == "material_added"]
     assert len(material) == 1 and material[0].payload["file_id"] == "big-photo"
     # every turn went to Rasa once: one tracker user event per stored Telegram update
