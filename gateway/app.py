@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import ClientSession, web
 
 from fengqiao.settings import Settings, get_settings, rasa_api_token
-from gateway import chat, console
+from gateway import cards, chat, console
 from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
 from gateway.keys import HTTP, MESSAGING, SETTINGS
 from gateway.outbox import (
@@ -121,7 +121,10 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
 async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
     """Add security headers to every response."""
     response = await handler(request)
+    framed = "frame-ancestors" in response.headers.get("Content-Security-Policy", "")
     for name, value in SECURITY_HEADERS.items():
+        if framed and name == "X-Frame-Options":
+            continue  # the widget's frame: CSP frame-ancestors names who may embed it
         response.headers.setdefault(name, value)
     return response
 
@@ -141,6 +144,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_get("/ws", chat.websocket)
+    app.router.add_get("/embed", cards.embed)
+    app.router.add_get("/chat/cases", cards.conversation_cases)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static", STATIC)
     console.mount(app, app[SETTINGS])

@@ -25,6 +25,14 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def strip_invisible(text: str) -> str:
+    """Drop zero-width, bidi and control characters; keep everything the citizen wrote.
+
+    This is the form stored as evidence (full-width punctuation and digits kept).
+    """
+    return _CONTROL.sub("", _INVISIBLE.sub("", text)).strip()
+
+
 def clean(text: str) -> str:
     """Apply NFKC (full-width digits and letters become ASCII) and drop invisible characters.
 
@@ -34,9 +42,16 @@ def clean(text: str) -> str:
     Returns:
         The cleaned text, still in the script the citizen used.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
-    return _CONTROL.sub("", text).strip()
+    return unicodedata.normalize("NFKC", strip_invisible(text))
+
+
+def _fold_keep_length(text: str) -> str:
+    """NFKC character by character where it maps one character to one (offsets stay valid)."""
+    out = []
+    for char in text:
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded if len(folded) == 1 else char)
+    return "".join(out)
 
 
 def to_simplified(text: str) -> str:
@@ -60,15 +75,24 @@ def is_traditional(text: str) -> bool:
 
 
 def mask_pii(text: str) -> str:
-    """Mask ID-card and phone numbers so a line can be logged.
+    """Mask ID-card and phone numbers so a line can be logged or shown masked.
 
     Args:
-        text: any text; it is cleaned first so full-width digits cannot slip through.
+        text: any text; numbers are found in full-width digits too.
 
     Returns:
-        The text with ID-card numbers as ``330681********123X`` style and phones as ``138****5678``.
+        The text (punctuation as written) with ID-card numbers as ``330681********123X`` style
+        and phones as ``138****5678``.
     """
-    text = clean(text)
-    text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
-    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-    return _LANDLINE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    text = strip_invisible(text)
+    folded = _fold_keep_length(text)
+    hidden: list[tuple[int, int]] = []
+    for pattern in (_ID_CARD, _MOBILE, _LANDLINE):
+        for match in pattern.finditer(folded):
+            start, end = match.span(2)
+            if not any(a <= start < b for a, b in hidden):
+                hidden.append((start, end))
+    chars = list(text)
+    for start, end in hidden:
+        chars[start:end] = ["*"] * (end - start)
+    return "".join(chars)

@@ -36,6 +36,40 @@
     return div;
   }
 
+  // A card under a message that names one of this conversation's cases (number, status,
+  // handling body, due date), fetched from /chat/cases with the conversation's own id.
+  const caseNumber = /FQ-\d{4}-\d{6}/g;
+  function caseCards(text) {
+    const numbers = text.match(caseNumber);
+    if (!numbers) return;
+    fetch("/chat/cases?conversation=" + encodeURIComponent(conversation), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : { cases: [] }; })
+      .then(function (data) {
+        data.cases.filter(function (c) { return numbers.indexOf(c.case_number) >= 0; }).forEach(card);
+      })
+      .catch(function () { /* the text already says it all */ });
+  }
+
+  function card(c) {
+    const box = document.createElement("div");
+    box.className = "case-card";
+    box.dataset.caseNumber = c.case_number;
+    [["案件编号", c.case_number], ["状态", c.status], ["承办单位", c.handling_body + (c.tier ? "（" + c.tier + "）" : "")],
+     ["办理期限", c.due_date || "依法定期限"], ["类别", c.category || "待分类"]].forEach(function (row) {
+      const line = document.createElement("div");
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = row[0];
+      const value = document.createElement("span");
+      value.textContent = row[1];
+      line.appendChild(label);
+      line.appendChild(value);
+      box.appendChild(line);
+    });
+    log.appendChild(box);
+    log.scrollTop = log.scrollHeight;
+  }
+
   function showButtons(buttons) {
     if (!buttons || !buttons.length) return;
     const row = document.createElement("div");
@@ -96,6 +130,7 @@
         if (data.kind === "delay") { bubble("notice", data.text); return; } // stored, answer later
         if (data.text) bubble(data.kind === "agent" ? "bot agent" : "bot", data.text);
         showButtons(data.buttons);
+        if (data.text) caseCards(data.text);
       }
     });
     ws.addEventListener("close", function () {

@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Message, Update
 
 from gateway.inbox import Inbound
-from routing.text import clean
+from routing.text import clean, strip_invisible
 
 MAX_TEXT = 2000
 _CALLBACK = re.compile(r"^o(\d{1,12}):(\d{1,2})$")
@@ -82,11 +82,11 @@ def to_inbound(update: Update, buttons: ButtonLookup) -> Inbound | None:
     conversation = conversation_of(message.chat.id)
     if message.photo:
         best = max(message.photo, key=lambda p: (p.width or 0) * (p.height or 0))
-        return Inbound("tg", key, conversation, clean(message.caption or ""), kind="material",
+        return Inbound("tg", key, conversation, strip_invisible(message.caption or ""), kind="material",
                        payload={"type": "photo", "file_id": best.file_id, "file_unique_id": best.file_unique_id})
     if message.document is not None:
         doc = message.document
-        return Inbound("tg", key, conversation, clean(message.caption or ""), kind="material",
+        return Inbound("tg", key, conversation, strip_invisible(message.caption or ""), kind="material",
                        payload={"type": "document", "file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
                                 "file_name": doc.file_name or "", "mime_type": doc.mime_type or ""})
     if message.text:
@@ -96,7 +96,7 @@ def to_inbound(update: Update, buttons: ButtonLookup) -> Inbound | None:
             if text is None:
                 return Inbound("tg", key, conversation, "", kind="unsupported", payload={"command": command[0]})
             return Inbound("tg", key, conversation, text, kind="command", payload={"command": command[0]})
-        text = clean(message.text)
+        text = strip_invisible(message.text)
         if text:
             return Inbound("tg", key, conversation, text[:MAX_TEXT])
     return Inbound("tg", key, conversation, "", kind="unsupported")

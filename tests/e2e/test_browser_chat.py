@@ -78,6 +78,10 @@ async def test_the_page_files_a_case_and_survives_a_network_drop(messaging_env) 
                 else:
                     raise AssertionError(replies)
             number = CASE_NUMBER.search(replies).group(0)
+            card = page.locator(f'.case-card[data-case-number="{number}"]').first
+            await card.wait_for(timeout=15_000)
+            card_text = await card.inner_text()
+            assert number in card_text and "承办单位" in card_text and "办理期限" in card_text
             await page.screenshot(path=str(shots / "03_filed.png"))
 
             # network drop: the socket closes, a message typed meanwhile is sent after the
@@ -94,3 +98,48 @@ async def test_the_page_files_a_case_and_survives_a_network_drop(messaging_env) 
             await browser.close()
     (case,) = messaging_env.cases(f"web:{conversation}")
     assert case.case_number == number and case.channel == "web"
+
+
+async def test_the_widget_opens_the_chat_on_an_allowed_site(messaging_env) -> None:
+    """One script tag on another site's page: the launcher opens the chat in a frame that talks."""
+    from aiohttp import web
+
+    from tests.e2e.conftest import free_port
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: run `make setup`"
+    host_port = free_port()
+    _, port = messaging_env.gateway("widget", WEB_ALLOWED_ORIGINS=f"http://127.0.0.1:{host_port}")
+    host = web.Application()
+    page_html = (f'<!doctype html><html lang="zh-CN"><body><h1>某县政府门户</h1>'
+                 f'<script src="http://127.0.0.1:{port}/static/widget.js"></script></body></html>')
+
+    async def portal(_request: web.Request) -> web.Response:
+        return web.Response(text=page_html, content_type="text/html")
+
+    host.router.add_get("/", portal)
+    runner = web.AppRunner(host)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", host_port).start()
+    shots = artifact_dir("browser")
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=chromium, args=FLAGS)
+            context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                                bypass_csp=True)
+            page = await context.new_page()
+            try:
+                await page.goto(f"http://127.0.0.1:{host_port}/")
+                await page.click("#fq-widget-launcher")
+                frame = next(f for f in page.frames if f.url.endswith("/embed"))
+                await frame.wait_for_function("window.fqChat && window.fqChat.isOpen()")
+                await frame.fill("#text", "你好")
+                await frame.press("#text", "Enter")
+                await frame.wait_for_function("document.querySelectorAll('.msg.bot').length > 0", timeout=60_000)
+                greeting = " ".join(await frame.locator(".msg.bot").all_inner_texts())
+                assert "个人信息" in greeting
+                await page.screenshot(path=str(shots / "05_widget.png"))
+            finally:
+                await browser.close()
+    finally:
+        await runner.cleanup()

@@ -151,3 +151,45 @@ async def test_foreign_origin_and_bad_conversation_ids_are_refused(client) -> No
     assert response.status == 400
     ws = await client.ws_connect("/ws?conversation=abcdef12", origin="https://good.example")
     await ws.close()
+
+
+async def test_the_widget_frame_is_embeddable_only_by_allowed_origins(client) -> None:
+    page = await client.get("/")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    framed = await client.get("/embed")
+    assert framed.status == 200 and "枫桥助手" in await framed.text()
+    assert "X-Frame-Options" not in framed.headers
+    assert framed.headers["Content-Security-Policy"].endswith("frame-ancestors 'self' https://good.example")
+    widget = await client.get("/static/widget.js")
+    assert widget.status == 200 and "/embed" in await widget.text()
+
+
+async def test_case_cards_list_only_the_conversations_own_cases(client, tmp_path) -> None:
+    from sqlalchemy import select
+
+    from gateway.keys import SETTINGS
+    from routing.db import make_engine, make_session_factory
+    from routing.intake_policy import make_policy
+    from routing.orm import Case
+    from routing.service import CaseDraft, CaseService, utc_today
+
+    engine = make_engine(client.app[SETTINGS].database_url)
+    sessions = make_session_factory(engine)
+    service = CaseService(sessions, make_policy("stricter", sessions), utc_today)
+    mine = service.file_case(CaseDraft(
+        narrative_original="路灯坏了", narrative_normalised="路灯坏了", subject="路灯坏了", channel="web",
+        channel_user_id="web:abcdef12", conversation_id="web:abcdef12", category="城乡建设",
+    )).view.case_number
+    service.file_case(CaseDraft(
+        narrative_original="别人的事", narrative_normalised="别人的事", subject="别人的事", channel="web",
+        channel_user_id="web:someone99", conversation_id="web:someone99",
+    ))
+    response = await client.get("/chat/cases?conversation=abcdef12")
+    cards = (await response.json())["cases"]
+    assert [c["case_number"] for c in cards] == [mine]
+    assert cards[0]["status"] and cards[0]["handling_body"]
+    with sessions() as session:
+        assert len(session.execute(select(Case)).scalars().all()) == 2
+    engine.dispose()
+    bad = await client.get("/chat/cases?conversation=../x")
+    assert bad.status == 400
