@@ -56,6 +56,17 @@ def analysis_slots(result: Analysis) -> dict[str, Any]:
     return slots
 
 
+def _crisis_net(dispatcher: CollectingDispatcher, tracker: Tracker, result: Analysis) -> None:
+    """Safety net: danger words inside a narrative get the emergency answer and a red alert."""
+    if not result.crisis:
+        return
+    dispatcher.utter_message(response="utter_crisis")
+    try:
+        case_service().raise_alert(tracker.sender_id, "red", "；".join(result.risk_reasons), result.original)
+    except Exception as exc:  # noqa: BLE001 - the citizen already has the numbers
+        log_failure("crisis alert", exc, sender=tracker.sender_id)
+
+
 def _say_understood(dispatcher: CollectingDispatcher, result: Analysis) -> None:
     dispatcher.utter_message(
         response="utter_narrative_noted",
@@ -76,6 +87,7 @@ class ActionAnalyzeNarrative(Action):
         """Analyse the latest message and set the slots it fills."""
         text = original_text(tracker)
         result = analyse(text)
+        _crisis_net(dispatcher, tracker, result)
         _say_understood(dispatcher, result)
         return [SlotSet(k, v) for k, v in analysis_slots(result).items()]
 
@@ -169,6 +181,7 @@ class ValidateComplaintForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_answer")
             return {"complaint_subject": None}
         result = analyse(text)
+        _crisis_net(dispatcher, tracker, result)
         _say_understood(dispatcher, result)
         slots = analysis_slots(result)
         for name in FORM_SLOTS:

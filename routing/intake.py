@@ -15,6 +15,9 @@ _CLAUSE = re.compile(r"[^。！？!?；;，,\n]+")
 _DEMAND_WORDS = ("要求", "希望", "请求", "恳请", "恳求", "盼望", "请有关部门", "请相关部门", "请帮", "请尽快", "诉求")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+# Risk flags that mean someone may be in danger now: answer with emergency numbers at once,
+# even when NLU took the message for an ordinary complaint.
+CRISIS_CODES = frozenset({"self_harm", "violence", "ongoing_danger"})
 _NO_PARTY = {"无", "没有", "不知道", "不清楚", "无对方", "没有对方", "不确定"}
 
 
@@ -40,6 +43,7 @@ class Analysis:
     people_count: int | None = None
     risk_level: str = "blue"
     risk_reasons: tuple[str, ...] = field(default_factory=tuple)
+    crisis: bool = False
 
 
 def find_phone(text: str) -> str | None:
@@ -113,4 +117,5 @@ def analyse(text: str) -> Analysis:
         people_count=found.people_count,
         risk_level=assessed.level,
         risk_reasons=tuple(r.label for r in assessed.reasons),
+        crisis=any(r.code in CRISIS_CODES for r in assessed.reasons),
     )

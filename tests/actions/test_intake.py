@@ -147,3 +147,20 @@ async def test_the_picked_category_is_kept_for_filing(dispatcher, app_database) 
 
     filed = draft_from(make_tracker("确认", slots={**FILLED, "category": "政法"}))
     assert filed.category == "政法" and filed.category_path == ("政法",)
+
+
+async def test_danger_inside_a_narrative_gets_emergency_numbers(dispatcher, app_database) -> None:
+    """Even when NLU files it as a complaint, 不想活 / 拿着刀 get 110/120/12356 and a red alert."""
+    from routing.orm import Alert
+
+    text = "欠了我半年工资一分不给，我现在真的不想活了，打算今晚从厂房楼顶跳下去。"
+    await ActionAnalyzeNarrative().run(dispatcher, make_tracker(text, intent="tell_complaint"), {})
+    assert responses(dispatcher)[0] == "utter_crisis"
+    with bootstrap.case_service()._sessions() as session:
+        alert = session.execute(select(Alert)).scalar_one()
+    assert alert.level == "red" and "自伤" in alert.reason
+
+
+async def test_an_ordinary_narrative_raises_no_alarm(dispatcher, app_database) -> None:
+    await ActionAnalyzeNarrative().run(dispatcher, make_tracker(NARRATIVE, intent="tell_complaint"), {})
+    assert "utter_crisis" not in responses(dispatcher)
