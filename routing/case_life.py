@@ -463,6 +463,10 @@ class CaseLife:
         """归档."""
         return self._change(case_number, "archive", actor, reason)
 
+    def reopen(self, case_number: str, actor: str, reason: str) -> CaseView:
+        """重新办理: a resolved, referred or archived case goes back to 办理 (reason required)."""
+        return self._change(case_number, "reopen", actor, reason)
+
     def reject(self, case_number: str, actor: str, reason: str) -> CaseView:
         """不予受理, with the reason the citizen is told (required)."""
         return self._change(case_number, "reject", actor, reason)

@@ -75,9 +75,12 @@ TRANSITIONS: Mapping[tuple[str | None, str], str] = {
     **{(s, "book_reception"): "reception_booked" for s in ("accepted", *_WORKING)},
     **{(s, "escalate"): "escalated" for s in ("accepted", "assigned", "handling", "mediating")},
     **{(s, "withdraw"): "withdrawn" for s in ("accepted", *_WORKING, "review", "recheck")},
+    # 重新办理: a supervisor reopens a closed matter (with a reason, in the audit trail)
+    **{(s, "reopen"): "handling" for s in ("resolved", "referred", "follow_up", "archived")},
 }
 REASON_REQUIRED: frozenset[str] = frozenset(
-    {"reject", "transfer", "return_wrong_body", "escalate", "refer", "fail_mediation", "cancel_reception"}
+    {"reject", "transfer", "return_wrong_body", "escalate", "refer", "fail_mediation", "cancel_reception",
+     "reopen"}
 )
 
 

@@ -5,8 +5,8 @@ mediation, outcome, escalation, closing) go through :class:`routing.case_life.Ca
 keeps the statutory clocks and the event trail in one transaction. Claiming, assigning and
 transferring to a console colleague (who need not be in ``people.csv``) are checked with
 :func:`routing.lifecycle.transition` and written through :meth:`CaseService.record` with
-``allowed_from``, so a change that raced another one fails instead of overwriting it; so is
-reopening, which the lifecycle table has no transition for.
+``allowed_from``, so a change that raced another one fails instead of overwriting it.
+Reopening (重新办理) is a lifecycle move too.
 """
 
 from __future__ import annotations
@@ -137,9 +137,4 @@ def apply(service: CaseService, life: CaseLife, principal: Principal, case: Case
         raise InvalidInput("当前状态下不能“重新办理”。")
     if not reason:
         raise InvalidInput("“重新办理”须填写理由。")
-    try:
-        service.record(number, "reopened", actor, reason, {"from": status, "to": "handling", "action": "reopen"},
-                       new_status="handling", allowed_from={status})
-    except CaseStateError as exc:
-        raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
-    return "handling"
+    return _life(lambda: life.reopen(number, actor, reason), action)

@@ -1,0 +1,28 @@
+"""Reopening a closed matter (重新办理) is a lifecycle move with a reason, and replays."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing import lifecycle
+
+
+def test_reopen_from_resolved_or_archived_goes_back_to_handling() -> None:
+    for status in ("resolved", "referred", "follow_up", "archived"):
+        new, event = lifecycle.transition(status, "reopen", "director", "群众提出新证据")
+        assert new == "handling" and event.payload["action"] == "reopen"
+
+
+def test_reopen_needs_a_reason_and_a_closed_matter() -> None:
+    with pytest.raises(lifecycle.TransitionError):
+        lifecycle.transition("resolved", "reopen", "director", "")
+    with pytest.raises(lifecycle.TransitionError):
+        lifecycle.transition("handling", "reopen", "director", "理由")
+
+
+def test_a_reopened_case_replays_to_handling() -> None:
+    status, events = None, []
+    for action in ("accept", "assign", "start_handling", "resolve", "follow_up", "archive", "reopen"):
+        status, event = lifecycle.transition(status, action, "system", "理由")
+        events.append(event)
+    assert lifecycle.replay(events) == "handling"
