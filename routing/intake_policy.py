@@ -5,20 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from routing import risk as risk_rules
 from routing.deadlines import DeadlineError, compute_due, is_provisional
 from routing.ladder import CaseFacts, RoutingError, route
 from routing.orgs import load_orgs
-from routing.orm import Case
 from routing.places import load_divisions
-from routing.service import CLOSED_STATUSES, CaseDraft, Routed
+from routing.service import CaseDraft, Routed
+from routing.store.workload import SessionWorkload
 
 
 class SqlWorkload:
-    """Open-case counts per person, read from the case store (a `WorkloadRepository`)."""
+    """Open-case counts per person in a session of its own (filing routes before its transaction)."""
 
     def __init__(self, sessions: sessionmaker) -> None:
         """Bind to the case database."""
@@ -26,16 +25,8 @@ class SqlWorkload:
 
     def open_case_counts(self, person_ids: Sequence[str]) -> Mapping[str, int]:
         """Return how many open cases each person holds."""
-        if not person_ids:
-            return {}
         with self._sessions() as session:
-            rows = session.execute(
-                select(Case.assigned_person_id, func.count())
-                .where(Case.assigned_person_id.in_(list(person_ids)))
-                .where(Case.status.not_in(CLOSED_STATUSES))
-                .group_by(Case.assigned_person_id)
-            ).all()
-        return {person: count for person, count in rows}
+            return SessionWorkload(session).open_case_counts(person_ids)
 
 
 def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
