@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -658,7 +659,7 @@ class CaseLife:
                 row = session.get(CaseClock, item.clock_id, with_for_update=True)
                 if row is None or row.state != item.state or row.due != item.due:
                     continue  # another sweep got there first
-                status = "overdue" if item.due < as_of else "near_due"
+                status: Literal["near_due", "overdue"] = "overdue" if item.due < as_of else "near_due"
                 case = session.execute(select(Case).where(Case.id == item.case_id).with_for_update()).scalar_one()
                 alert = deadlines.ClockAlert(case.case_number, row.clock, item.due, status,
                                              (item.due - as_of).days, row.article)

@@ -84,7 +84,8 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
 def _fallback(draft: CaseDraft, due: date, notice: str, rules: str = "stricter") -> Routed:
     """Route to the county centre when the place is not precise enough for the ladder."""
     index = load_divisions()
-    county = index.county_of(draft.location_code) if draft.location_code in index else None
+    code = draft.location_code
+    county = index.county_of(code) if code is not None and code in index else None
     body = f"{county.name}社会治理中心" if county else "县级社会治理中心"
     why = "事发地未能精确到镇（街道），由县级社会治理中心受理分流"
     return Routed(handling_body=body, tier="县级社会治理中心", explanation=f"{why}；{notice}。", due_date=due,

@@ -56,7 +56,8 @@ def _record(service: CaseService, case: Case, action: str, actor: str, reason: s
         raise InvalidInput(_explain(exc, action)) from exc
     try:
         service.record(case.case_number, event.kind, actor, reason or ACTION_LABELS.get(action, action),
-                       dict(event.payload), new_status=new, allowed_from={status}, **(fields or {}))
+                       dict(event.payload), new_status=new, allowed_from={status},
+                       **(fields or {}))  # type: ignore[arg-type]  # case columns by name
     except CaseStateError as exc:
         raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
     return new

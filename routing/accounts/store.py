@@ -354,7 +354,7 @@ def resolve_session(session: Session, token: str, now: datetime | None = None) -
 def logout(session: Session, token: str) -> bool:
     """Delete the session row (the cookie is useless afterwards); True if one existed."""
     result = session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token)))
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:

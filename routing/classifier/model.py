@@ -194,7 +194,8 @@ def fast_predict_proba(arrays: list[tuple[Any, Any, Any, Any]], features: Any) -
         uniform = np.full_like(proba, 1.0 / proba.shape[1])
         proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
         total = proba if total is None else total + proba
-    result = total / len(arrays)
+    assert total is not None, "a model has at least one calibrated member"
+    result = np.asarray(total / len(arrays))
     result[(result > 1.0) & (result <= 1.0 + 1e-5)] = 1.0
     return result
 

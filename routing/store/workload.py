@@ -26,4 +26,4 @@ class SessionWorkload:
             select(Case.assigned_person_id, func.count())
             .where(Case.assigned_person_id.in_(list(person_ids)), Case.status.in_(sorted(OPEN_STATUSES)))
             .group_by(Case.assigned_person_id)).all()
-        return {p: n for p, n in rows}
+        return {p: n for p, n in rows if p is not None}
