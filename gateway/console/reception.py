@@ -38,6 +38,12 @@ def _require(me: Principal) -> None:
         raise web.HTTPForbidden(text="无权管理接访日")
 
 
+def _case_in_region(s: Session, case_number: str, codes: set[str] | frozenset[str]) -> bool:
+    """Tell whether a case's place lies in the user's region (包案 are scoped like cases)."""
+    code = s.execute(select(Case.location_code).where(Case.case_number == case_number)).scalar()
+    return code is not None and code in codes
+
+
 def _overview(s: Session, me: Principal, day0: date) -> dict[str, Any]:
     codes = covered_codes(me.regions)
     rows = s.execute(
@@ -68,7 +74,7 @@ def _overview(s: Session, me: Principal, day0: date) -> dict[str, Any]:
         days.append({"row": row, "groups": dict(sorted(groups.items())), "remaining": row.capacity - taken,
                      "topics": [TOPIC_LABELS.get(t, t) for t in row.topics or []]})
     repo = SqlReceptionRepository(s)
-    baoan = [b for b in repo.open_baoan()]
+    baoan = [b for b in repo.open_baoan() if _case_in_region(s, b.case_id, codes)]
     index = load_divisions()
     divisions = sorted((index.get(c) for c in codes), key=lambda d: d.code if d else "")
     return {"days": days, "baoan": baoan, "divisions": [d for d in divisions if d is not None]}
@@ -159,6 +165,9 @@ async def baoan_close_post(request: web.Request) -> web.StreamResponse:
     me = active(request).principal
     _require(me)
     number = request.match_info["number"]
+    codes = covered_codes(me.regions)
+    if not await db.run(request, lambda s: _case_in_region(s, number, codes)):
+        raise web.HTTPNotFound(text="没有这个案件")
     try:
         await asyncio.to_thread(request.app[LIFE].close_baoan, number, me.person_id)
     except (ValueError, LookupError) as exc:

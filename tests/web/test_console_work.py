@@ -194,3 +194,25 @@ async def test_reception_office_publishes_a_day_and_records_a_booking(client, wo
     assert (await client.get("/console/reception")).status == 403
     with pytest.raises(rec.ReceptionError):
         life.book_slot(number, "no-such-day")
+
+
+async def test_baoan_of_another_region_is_neither_shown_nor_closable(client, world) -> None:
+    """包案 are scoped like cases: 诸暨's reception office does not see or close 浦江's."""
+    from datetime import timedelta
+
+    number = file(world, "浦江的厂房拆迁补偿一直谈不拢，找了好几个部门。", "web:r0000002", None,
+                  place="浦江县浦阳街道", category="国土资源")
+    life = CaseLife(world.sessions, lambda: TODAY)
+    day = rec.ReceptionDay(id="rd-pujiang01", leader="浦江县县长", date=TODAY + timedelta(days=7),
+                           place="浦江县社会治理中心", division="330726", topics=("land", "国土资源"), capacity=5)
+    life.publish_day(day, "recv.other")
+    booked = life.book_slot(number, day.id)
+    life.record_reception(booked.booking.id, notes="县长接访，包案", actor="recv.other", take_charge=True,
+                          target_date=TODAY + timedelta(days=40))
+    await login(client, "recv.a")
+    token = await csrf_of(client, "/console/reception")
+    page = await (await client.get("/console/reception")).text()
+    assert number not in page
+    closed = await client.post(f"/console/reception/baoan/{number}/close", data={"csrf_token": token},
+                               allow_redirects=False)
+    assert closed.status == 404
