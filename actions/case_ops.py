@@ -7,7 +7,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import case_number_in, channel_of, log_failure, original_text
+from actions.common import (
+    case_number_in,
+    channel_of,
+    due_text,
+    log_failure,
+    original_text,
+    say_status,
+)
 from fengqiao.bootstrap import case_life, case_service
 from routing.lifecycle import TransitionError
 from routing.service import CLOSED_STATUSES, CaseNotFound, CaseView
@@ -59,10 +66,6 @@ class CaseAction(Action):
         raise NotImplementedError
 
 
-def _due(view: CaseView) -> str:
-    return view.due_date.isoformat() if view.due_date else "依法定期限"
-
-
 class ActionUrgeCase(CaseAction):
     """Record an urge (催办) on the case."""
 
@@ -77,7 +80,7 @@ class ActionUrgeCase(CaseAction):
             response="utter_urge_recorded",
             case_number=view.case_number,
             status_label=view.status_label,
-            due_date=_due(view),
+            due_date=due_text(view),
         )
         return [SlotSet("case_number", view.case_number)]
 
@@ -90,14 +93,7 @@ class ActionConfirmWithdraw(CaseAction):
     def act(self, view: CaseView, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """Ask for confirmation unless the case is already closed."""
         if view.status in CLOSED_STATUSES:
-            dispatcher.utter_message(
-                response="utter_case_status",
-                case_number=view.case_number,
-                category=view.category or "待分类",
-                status_label=view.status_label,
-                handling_body=view.handling_body or "—",
-                due_date=_due(view),
-            )
+            say_status(dispatcher, view, missing_body="—")
             return [SlotSet("pending_action", None)]
         dispatcher.utter_message(response="utter_confirm_withdraw", case_number=view.case_number)
         return [SlotSet("case_number", view.case_number), SlotSet("pending_action", "withdraw")]

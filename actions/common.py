@@ -60,6 +60,23 @@ def _canonical(raw: str) -> str | None:
     return f"FQ-{digits[:4]}-{digits[4:]}"
 
 
+def due_text(view: Any) -> str:
+    """Return a case's due date for a citizen, or the legal-period wording when none is set."""
+    return view.due_date.isoformat() if view.due_date else "依法定期限"
+
+
+def say_status(dispatcher: Any, view: Any, missing_body: str = "待分派") -> None:
+    """Utter `utter_case_status` for a case view."""
+    dispatcher.utter_message(
+        response="utter_case_status",
+        case_number=view.case_number,
+        category=view.category or "待分类",
+        status_label=view.status_label,
+        handling_body=view.handling_body or missing_body,
+        due_date=due_text(view),
+    )
+
+
 def masked_phone(phone: str | None) -> str:
     """Return the phone number masked for display."""
     return mask_pii(phone) if phone else "（未提供）"

@@ -7,17 +7,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import case_number_in, channel_of, log_failure
+from actions.common import case_number_in, channel_of, due_text, log_failure, say_status
 from fengqiao.bootstrap import case_service
 from routing.service import CaseNotFound, CaseView
 
 
-def _due(view: CaseView) -> str:
-    return view.due_date.isoformat() if view.due_date else "依法定期限"
-
-
 def _line(view: CaseView) -> str:
-    return f"• {view.case_number}｜{view.category or '待分类'}｜{view.status_label}｜期限 {_due(view)}"
+    return f"• {view.case_number}｜{view.category or '待分类'}｜{view.status_label}｜期限 {due_text(view)}"
 
 
 class ActionCaseStatus(Action):
@@ -35,14 +31,7 @@ class ActionCaseStatus(Action):
         try:
             if number:
                 view = service.get_case(number, channel_user_id=tracker.sender_id)
-                dispatcher.utter_message(
-                    response="utter_case_status",
-                    case_number=view.case_number,
-                    category=view.category or "待分类",
-                    status_label=view.status_label,
-                    handling_body=view.handling_body or "待分派",
-                    due_date=_due(view),
-                )
+                say_status(dispatcher, view)
                 return [SlotSet("case_number", view.case_number)]
             views = service.cases_for_user(channel_of(tracker), tracker.sender_id)
         except CaseNotFound:
