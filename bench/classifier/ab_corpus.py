@@ -50,14 +50,25 @@ def score(seed: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--drop-last-d", type=int, default=0, help="side A lacks the last N scenarios of scenarios_d")
+    ap.add_argument(
+        "--drop-last",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("PART", "N"),
+        help="side A lacks the last N scenarios of scenarios_PART (a letter, e.g. e); repeatable",
+    )
     ap.add_argument("--set", action="append", default=[], help="side B sets a generate.py constant, NAME=VALUE")
     ap.add_argument("--seeds", default="1,2,3")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    full_d = list(gen.SCENARIOS_D)
+    drops = {"D": args.drop_last_d}
+    drops.update({part.upper(): int(n) for part, n in args.drop_last})
+    full = {part: list(getattr(gen, f"SCENARIOS_{part}")) for part in drops}
     constants = {name: getattr(gen, name) for name, _, _ in (s.partition("=") for s in args.set)}
     for side in ("A", "B"):
-        gen.SCENARIOS_D = full_d[: len(full_d) - args.drop_last_d] if side == "A" else full_d
+        for part, n in drops.items():
+            setattr(gen, f"SCENARIOS_{part}", full[part][: len(full[part]) - n] if side == "A" else full[part])
         for assignment in args.set:
             name, _, value = assignment.partition("=")
             setattr(gen, name, constants[name] if side == "A" else ast.literal_eval(value))
