@@ -65,7 +65,9 @@ class Classification:
 class Classifier:
     """A trained classifier: shared features, then level-1, level-2, level-3 and dispute models."""
 
-    def __init__(self, bundle: dict[str, Any], metadata: dict[str, Any], model_dir: Path | None = None):
+    def __init__(
+        self, bundle: dict[str, Any], metadata: dict[str, Any], model_dir: Path | None = None
+    ):
         """Wrap a loaded bundle (see ``routing.classifier.train``) and its metadata."""
         self.bundle = bundle
         self.metadata = metadata
@@ -82,9 +84,16 @@ class Classifier:
         """Classify a batch of messages; faster per message than ``classify`` in a loop."""
         if not texts:
             return []
-        features = self.bundle["vectorizer"].transform([prepare(t) for t in texts])
+        prepared = [prepare(t) for t in texts]
+        features = self.bundle["vectorizer"].transform(prepared)
         l1_labels = list(self.bundle["l1"].classes_)
         p1 = self._proba("l1", features)
+        agency = self.bundle.get("agency")
+        if agency is not None:
+            if "agency" not in self._fast:
+                self._fast["agency"] = sigmoid_calibrated_linear(agency["model"])
+            p_agency = agency_proba(agency, prepared, l1_labels, self._fast["agency"])
+            p1 = combine_experts(p1, p_agency, agency["alpha"], agency["floor"])
         p2 = self._scores("l2", features)
         p3 = self._scores("l3", features)
         pd = self._proba("dispute", features)
@@ -144,7 +153,7 @@ class Classifier:
                 best, best_s = label, float(scores[row][j])
         if best is None:
             return None
-        return str(best)[len(prefix):].split("/")[0]
+        return str(best)[len(prefix) :].split("/")[0]
 
 
 def sigmoid_calibrated_linear(model: Any) -> list[tuple[Any, Any, Any, Any]] | None:
@@ -198,6 +207,55 @@ def fast_predict_proba(arrays: list[tuple[Any, Any, Any, Any]], features: Any) -
     result = np.asarray(total / len(arrays))
     result[(result > 1.0) & (result <= 1.0 + 1e-5)] = 1.0
     return result
+
+
+def agency_proba(
+    expert: dict[str, Any],
+    prepared: list[str],
+    labels: list[str],
+    fast: list[tuple[Any, Any, Any, Any]] | None = None,
+) -> Any:
+    """Probabilities of the agency expert (see ``train.fit_agency_expert``), one column per label.
+
+    Args:
+        expert: ``{"vectorizer", "model", "alpha", "floor"}``.
+        prepared: texts already passed through ``features.prepare``.
+        labels: the column order wanted (the level-1 labels of the project expert); a label the
+            agency never used gets probability 0.
+        fast: ``sigmoid_calibrated_linear(expert["model"])`` when the caller cached it.
+
+    Returns:
+        A ``len(prepared) × len(labels)`` array.
+    """
+    import numpy as np
+
+    model = expert["model"]
+    features = expert["vectorizer"].transform(prepared)
+    own = model.predict_proba(features) if fast is None else fast_predict_proba(fast, features)
+    aligned = np.zeros((len(prepared), len(labels)))
+    index = {label: j for j, label in enumerate(labels)}
+    for k, label in enumerate(model.classes_):
+        if label in index:
+            aligned[:, index[label]] = own[:, k]
+    return aligned
+
+
+def combine_experts(project: Any, agency: Any, alpha: float, floor: float) -> Any:
+    """Log-linear pool of the project expert and an agency's expert, renormalised per row.
+
+    ``p ∝ project^(1-alpha) · max(agency, floor)^alpha``: the agency expert carries the agency's
+    own labelling conventions and label set; ``floor`` keeps a category the agency never used
+    reachable when the project expert is very sure of it.
+    """
+    import numpy as np
+
+    eps = 1e-12
+    scores = (1.0 - alpha) * np.log(np.maximum(project, eps)) + alpha * np.log(
+        np.maximum(agency, floor)
+    )
+    scores -= scores.max(axis=1, keepdims=True)
+    pooled = np.exp(scores)
+    return pooled / pooled.sum(axis=1, keepdims=True)
 
 
 def default_model_dir() -> Path:

@@ -23,7 +23,9 @@ from routing.classifier.model import (
     METADATA_FILE,
     MODEL_FILE,
     PREVIOUS_DIR,
+    agency_proba,
     clear_cache,
+    combine_experts,
 )
 
 DEFAULT_VARIANT = "svm_words_chars_lexblock"
@@ -31,6 +33,19 @@ DEFAULT_VARIANT = "svm_words_chars_lexblock"
 # this many times a project row. Fixed a priori (see bench/classifier/README.md).
 AGENCY_WEIGHT = 3.0
 TARGET_PRECISION = 0.90
+# With at least this many agency rows, the agency's history gets an expert of its own (see
+# ``fit_agency_adaptation``); below it, agency rows are simply added to the project data.
+MIN_AGENCY_ROWS = 60
+# Weights of the agency expert in the log-linear pool tried by the inner cross-validation.
+ALPHA_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)
+# Weight of the project rows inside the agency expert: its agency rows keep their own weight 1,
+# so the agency's conventions dominate while the project rows lend it vocabulary.
+AGENCY_EXPERT_PROJECT_WEIGHT = 0.3
+# Floor of the agency expert's probabilities in the pool: a category the agency never used
+# stays reachable when the project expert is very sure of it. Fixed a priori.
+AGENCY_FLOOR = 0.01
+INNER_FOLDS = 5
+INNER_SEED = 7
 
 
 @dataclass(frozen=True)
@@ -43,11 +58,15 @@ class Variant:
     lexicon: bool = False
     lexicon_weight: float = 0.0  # > 0: lexicon tokens as a separate, weighted feature block
     learner: str = "svm"  # "svm" (LinearSVC + sigmoid calibration) or "logreg"
-    balanced: bool = True  # class_weight="balanced"; False lets the corpus proportions act as priors
+    balanced: bool = (
+        True  # class_weight="balanced"; False lets the corpus proportions act as priors
+    )
     svm_c: float = 0.5  # LinearSVC regularisation (larger = less regularised)
     char_range: tuple[int, int] = (1, 3)  # character n-gram lengths
     words_weight: float = 1.0  # weight of the jieba word block in the feature union
-    title_weight: float = 0.0  # > 0: words of the first line (the title) as a separate, weighted block
+    title_weight: float = (
+        0.0  # > 0: words of the first line (the title) as a separate, weighted block
+    )
 
 
 VARIANTS = {
@@ -72,6 +91,9 @@ VARIANTS = {
         Variant("svm_lexblock_title1", lexicon_weight=1.0, title_weight=1.0),
     )
 }
+# The agency expert: plain jieba words + character n-grams, no lexicon. Its errors differ from
+# the lexicon-driven project expert's, which is what makes the pool better than either.
+AGENCY_VARIANT = Variant("agency_words_chars")
 
 
 def build_vectorizer(variant: Variant) -> Any:
@@ -82,22 +104,40 @@ def build_vectorizer(variant: Variant) -> Any:
     parts = []
     if variant.words:
         analyzer = word_lexicon_analyzer if variant.lexicon else word_analyzer
-        parts.append(("words", TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2, max_features=120_000)))
+        parts.append(
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer=analyzer, sublinear_tf=True, min_df=2, max_features=120_000
+                ),
+            )
+        )
     if variant.chars:
         parts.append(
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char", ngram_range=variant.char_range, sublinear_tf=True, min_df=2, max_features=200_000
+                    analyzer="char",
+                    ngram_range=variant.char_range,
+                    sublinear_tf=True,
+                    min_df=2,
+                    max_features=200_000,
                 ),
             )
         )
     weights = {"words": variant.words_weight} if variant.words else {}
     if variant.lexicon_weight > 0:
-        parts.append(("lexicon", TfidfVectorizer(analyzer=lexicon_analyzer, sublinear_tf=True, use_idf=False)))
+        parts.append(
+            (
+                "lexicon",
+                TfidfVectorizer(analyzer=lexicon_analyzer, sublinear_tf=True, use_idf=False),
+            )
+        )
         weights["lexicon"] = variant.lexicon_weight
     if variant.title_weight > 0:
-        parts.append(("title", TfidfVectorizer(analyzer=title_analyzer, sublinear_tf=True, min_df=2)))
+        parts.append(
+            ("title", TfidfVectorizer(analyzer=title_analyzer, sublinear_tf=True, min_df=2))
+        )
         weights["title"] = variant.title_weight
     return FeatureUnion(parts, transformer_weights=weights)
 
@@ -122,7 +162,9 @@ def _sub_learner(key: str) -> Any:
     from sklearn.svm import LinearSVC
 
     if key == "dispute":
-        return CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3)
+        return CalibratedClassifierCV(
+            LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3
+        )
     return LinearSVC(C=0.5)
 
 
@@ -135,7 +177,10 @@ def _fit(learner: Any, features: Any, labels: list[str], weights: list[float]) -
 
 
 def fit_bundle(
-    examples: list[Example], variant: Variant | None = None, agency_weight: float = AGENCY_WEIGHT
+    examples: list[Example],
+    variant: Variant | None = None,
+    agency_weight: float = AGENCY_WEIGHT,
+    level1_from_agency: bool = True,
 ) -> dict[str, Any]:
     """Fit the vectorizer and the four models (level 1, level 2, level 3, dispute type).
 
@@ -143,6 +188,8 @@ def fit_bundle(
         examples: training examples (project data, possibly with agency rows).
         variant: model configuration; the shipped default when ``None``.
         agency_weight: sample weight of rows whose group is ``"agency"``.
+        level1_from_agency: ``False`` fits the level-1 model on the project rows only (the
+            agency's level-1 labels then speak through the agency expert).
 
     Returns:
         The bundle that ``routing.classifier.model.Classifier`` wraps.
@@ -152,10 +199,23 @@ def fit_bundle(
     features = vectorizer.fit_transform([prepare(e.text) for e in examples])
     weights = _weights(examples, agency_weight)
     bundle: dict[str, Any] = {"vectorizer": vectorizer, "variant": variant.name}
-    bundle["l1"] = _fit(build_learner(variant), features, [e.category for e in examples], weights)
+    l1_idx = [i for i, e in enumerate(examples) if level1_from_agency or e.group != "agency"]
+    bundle["l1"] = _fit(
+        build_learner(variant),
+        features[l1_idx],
+        [examples[i].category for i in l1_idx],
+        [weights[i] for i in l1_idx],
+    )
     for key, label_of in (
         ("l2", lambda e: f"{e.category}/{e.level2}" if e.level2 and e.level2 != "其他" else ""),
-        ("l3", lambda e: f"{e.category}/{e.level2}/{e.level3}" if e.level2 and e.level3 and e.level3 != "其他" else ""),
+        (
+            "l3",
+            lambda e: (
+                f"{e.category}/{e.level2}/{e.level3}"
+                if e.level2 and e.level3 and e.level3 != "其他"
+                else ""
+            ),
+        ),
         ("dispute", lambda e: e.dispute_type),
     ):
         idx = [i for i, e in enumerate(examples) if label_of(e)]
@@ -168,7 +228,10 @@ def fit_bundle(
 
 
 def measure_threshold(
-    examples: list[Example], variant: Variant | None = None, agency_weight: float = AGENCY_WEIGHT, folds: int = 5
+    examples: list[Example],
+    variant: Variant | None = None,
+    agency_weight: float = AGENCY_WEIGHT,
+    folds: int = 5,
 ) -> dict[str, float]:
     """Choose the low-confidence threshold from out-of-fold predictions.
 
@@ -184,20 +247,33 @@ def measure_threshold(
     from sklearn.model_selection import GroupKFold
 
     variant = variant or VARIANTS[DEFAULT_VARIANT]
-    groups = [e.group if e.group != "agency" else f"agency{i % folds}" for i, e in enumerate(examples)]
+    groups = [
+        e.group if e.group != "agency" else f"agency{i % folds}" for i, e in enumerate(examples)
+    ]
     confidences: list[float] = []
     correct: list[bool] = []
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(examples, groups=groups):
         train = [examples[i] for i in train_idx]
         vectorizer = build_vectorizer(variant)
         features = vectorizer.fit_transform([prepare(e.text) for e in train])
-        model = _fit(build_learner(variant), features, [e.category for e in train], _weights(train, agency_weight))
+        model = _fit(
+            build_learner(variant),
+            features,
+            [e.category for e in train],
+            _weights(train, agency_weight),
+        )
         test = [examples[i] for i in test_idx]
         proba = model.predict_proba(vectorizer.transform([prepare(e.text) for e in test]))
         for e, row in zip(test, proba, strict=True):
             j = int(row.argmax())
             confidences.append(float(row[j]))
             correct.append(model.classes_[j] == e.category)
+    return threshold_from(confidences, correct)
+
+
+def threshold_from(confidences: list[float], correct: list[bool]) -> dict[str, float]:
+    """The smallest confidence at which out-of-fold predictions at or above it are right
+    ``TARGET_PRECISION`` of the time (clamped to 0.2–0.9), with its coverage and precision."""
     pairs = sorted(zip(confidences, correct, strict=True), reverse=True)
     threshold, hits = pairs[0][0], 0
     for k, (conf, ok) in enumerate(pairs, start=1):
@@ -215,10 +291,114 @@ def measure_threshold(
     }
 
 
+def fit_agency_expert(rows: list[Example], project: list[Example]) -> dict[str, Any]:
+    """Fit the agency expert (``AGENCY_VARIANT``): an agency's rows at weight 1 plus the project
+    rows at ``AGENCY_EXPERT_PROJECT_WEIGHT``."""
+    examples = rows + project
+    vectorizer = build_vectorizer(AGENCY_VARIANT)
+    features = vectorizer.fit_transform([prepare(e.text) for e in examples])
+    weights = [1.0] * len(rows) + [AGENCY_EXPERT_PROJECT_WEIGHT] * len(project)
+    model = build_learner(AGENCY_VARIANT).fit(
+        features, [e.category for e in examples], sample_weight=weights
+    )
+    return {"vectorizer": vectorizer, "model": model}
+
+
+def _macro_f1(gold: list[str], pred: list[str]) -> float:
+    f1s = []
+    for label in sorted(set(gold)):
+        tp = sum(g == label == p for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != label and p == label for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=True))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def agency_rows_usable(rows: list[Example]) -> bool:
+    """Enough agency rows, over at least two categories with an inner fold's worth each, for
+    the agency expert and its inner cross-validation."""
+    counts: dict[str, int] = {}
+    for e in rows:
+        counts[e.category] = counts.get(e.category, 0) + 1
+    return len(rows) >= MIN_AGENCY_ROWS and sum(n >= INNER_FOLDS for n in counts.values()) >= 2
+
+
+def fit_agency_adaptation(
+    bundle: dict[str, Any], rows: list[Example], project: list[Example]
+) -> dict[str, Any]:
+    """Give a bundle the expert of an agency's history and choose the pool weight.
+
+    The bundle's level-1 model (the project expert: lexicon features, project rows only) was
+    fitted without these rows, so its probabilities on them are out of sample. An inner
+    stratified cross-validation over the agency rows gives out-of-fold probabilities of the
+    agency expert; the pool weight ``alpha`` (``ALPHA_GRID``) with the lowest log-loss of the
+    pooled out-of-fold probabilities is kept (a proper score: smoother than macro-F1 on a few
+    hundred rows), and the low-confidence threshold is measured on those same pooled
+    predictions (the agency's messages are what the deployment will see).
+
+    Returns:
+        The measurement stored in the metadata (``alpha``, scores per alpha, threshold, …).
+    """
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = list(bundle["l1"].classes_)
+    prepared = [prepare(e.text) for e in rows]
+    gold = [e.category for e in rows]
+    p_project = bundle["l1"].predict_proba(bundle["vectorizer"].transform(prepared))
+    # Categories too rare for a fold of their own stay in every training part.
+    counts = {c: gold.count(c) for c in set(gold)}
+    common = [i for i, c in enumerate(gold) if counts[c] >= INNER_FOLDS]
+    rare = [i for i, c in enumerate(gold) if counts[c] < INNER_FOLDS]
+    agency = np.zeros_like(p_project)
+    splitter = StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=INNER_SEED)
+    for train_part, test_part in splitter.split(common, [gold[i] for i in common]):
+        train_idx = [common[i] for i in train_part] + rare
+        test_idx = [common[i] for i in test_part]
+        expert = fit_agency_expert([rows[i] for i in train_idx], project)
+        agency[test_idx] = agency_proba(expert, [prepared[i] for i in test_idx], labels)
+    scored = common
+    gold_scored = [gold[i] for i in scored]
+    truth = np.array([labels.index(g) for g in gold_scored])
+    f1_by_alpha: dict[str, float] = {}
+    logloss_by_alpha: dict[str, float] = {}
+    best_alpha, best_loss = ALPHA_GRID[0], float("inf")
+    for alpha in (0.0, *ALPHA_GRID):
+        pooled = combine_experts(p_project[scored], agency[scored], alpha, AGENCY_FLOOR)
+        pred = [labels[j] for j in pooled.argmax(axis=1)]
+        loss = float(-np.mean(np.log(np.maximum(pooled[np.arange(len(truth)), truth], 1e-12))))
+        f1_by_alpha[f"{alpha:.1f}"] = round(_macro_f1(gold_scored, pred), 4)
+        logloss_by_alpha[f"{alpha:.1f}"] = round(loss, 4)
+        if alpha > 0 and loss < best_loss:
+            best_alpha, best_loss = alpha, loss
+    pooled = combine_experts(p_project[scored], agency[scored], best_alpha, AGENCY_FLOOR)
+    confidences = [float(row.max()) for row in pooled]
+    correct = [labels[int(row.argmax())] == g for row, g in zip(pooled, gold_scored, strict=True)]
+    bundle["agency"] = {
+        **fit_agency_expert(rows, project),
+        "alpha": best_alpha,
+        "floor": AGENCY_FLOOR,
+    }
+    return {
+        "alpha": best_alpha,
+        "floor": AGENCY_FLOOR,
+        "expert_project_weight": AGENCY_EXPERT_PROJECT_WEIGHT,
+        "inner_folds": INNER_FOLDS,
+        "oof_macro_f1_by_alpha": f1_by_alpha,
+        "oof_logloss_by_alpha": logloss_by_alpha,
+        "oof_macro_f1_project_only": f1_by_alpha["0.0"],
+        "oof_macro_f1": f1_by_alpha[f"{best_alpha:.1f}"],
+        "agency_categories": sorted(counts),
+        "threshold": threshold_from(confidences, correct),
+    }
+
+
 def _fingerprint(examples: list[Example]) -> str:
     digest = hashlib.sha256()
     for e in examples:
-        digest.update(f"{e.text}\t{e.category}\t{e.level2}\t{e.level3}\t{e.dispute_type}\n".encode())
+        digest.update(
+            f"{e.text}\t{e.category}\t{e.level2}\t{e.level3}\t{e.dispute_type}\n".encode()
+        )
     return digest.hexdigest()[:16]
 
 
@@ -233,11 +413,14 @@ def train_model(
 
     Args:
         out_dir: target folder; created or replaced.
-        extra: agency rows (``read_agency_csv``), trained together with the project data.
+        extra: agency rows (``read_agency_csv``). With enough of them (``agency_rows_usable``)
+            they get an expert of their own pooled with the project expert
+            (``fit_agency_adaptation``) and feed the level-2/3 models; otherwise they are trained
+            together with the project data at ``agency_weight``.
         variant: model configuration; the shipped default when ``None``.
         agency_weight: sample weight of agency rows.
-        measure: run the grouped cross-validation that sets the low-confidence threshold
-            (otherwise a fixed 0.5 is stored).
+        measure: measure the low-confidence threshold (grouped cross-validation, or the agency
+            rows' inner cross-validation when they have an expert); otherwise 0.5 is stored.
 
     Returns:
         The metadata written next to the model.
@@ -246,15 +429,25 @@ def train_model(
 
     started = time.monotonic()
     variant = variant or VARIANTS[DEFAULT_VARIANT]
-    examples = project_examples() + list(extra or [])
-    calibration = measure_threshold(examples, variant, agency_weight) if measure else {"threshold": 0.5}
-    bundle = fit_bundle(examples, variant, agency_weight)
+    extra = list(extra or [])
+    examples = project_examples() + extra
+    adaptation: dict[str, Any] | None = None
+    if agency_rows_usable(extra):
+        bundle = fit_bundle(examples, variant, agency_weight, level1_from_agency=False)
+        adaptation = fit_agency_adaptation(bundle, extra, examples[: len(examples) - len(extra)])
+        calibration = adaptation["threshold"] if measure else {"threshold": 0.5}
+    else:
+        calibration = (
+            measure_threshold(examples, variant, agency_weight) if measure else {"threshold": 0.5}
+        )
+        bundle = fit_bundle(examples, variant, agency_weight)
     metadata = {
         "variant": variant.name,
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "project_rows": len(examples) - len(extra or []),
-        "agency_rows": len(extra or []),
+        "project_rows": len(examples) - len(extra),
+        "agency_rows": len(extra),
         "agency_weight": agency_weight,
+        "agency_adaptation": adaptation,
         "data_fingerprint": _fingerprint(examples),
         "low_confidence_threshold": calibration["threshold"],
         "threshold_measurement": calibration,
@@ -267,7 +460,9 @@ def train_model(
     tmp.mkdir(parents=True)
     joblib.dump(bundle, tmp / MODEL_FILE, compress=3)
     metadata["train_seconds"] = round(time.monotonic() - started, 1)
-    (tmp / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
+    (tmp / METADATA_FILE).write_text(
+        json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.rename(out_dir)
