@@ -196,10 +196,14 @@ def fit_bundle(
     """
     variant = variant or VARIANTS[DEFAULT_VARIANT]
     vectorizer = build_vectorizer(variant)
-    features = vectorizer.fit_transform([prepare(e.text) for e in examples])
+    l1_idx = [i for i, e in enumerate(examples) if level1_from_agency or e.group != "agency"]
+    prepared = [prepare(e.text) for e in examples]
+    # Without the agency rows at level 1, the features are fitted on the project rows alone:
+    # the project expert is then exactly the model the project ships.
+    vectorizer.fit([prepared[i] for i in l1_idx])
+    features = vectorizer.transform(prepared)
     weights = _weights(examples, agency_weight)
     bundle: dict[str, Any] = {"vectorizer": vectorizer, "variant": variant.name}
-    l1_idx = [i for i, e in enumerate(examples) if level1_from_agency or e.group != "agency"]
     bundle["l1"] = _fit(
         build_learner(variant),
         features[l1_idx],
@@ -293,11 +297,16 @@ def threshold_from(confidences: list[float], correct: list[bool]) -> dict[str, f
 
 def fit_agency_expert(rows: list[Example], project: list[Example]) -> dict[str, Any]:
     """Fit the agency expert (``AGENCY_VARIANT``): an agency's rows at weight 1 plus the project
-    rows at ``AGENCY_EXPERT_PROJECT_WEIGHT``."""
-    examples = rows + project
+    rows of the categories the agency uses at ``AGENCY_EXPERT_PROJECT_WEIGHT``.
+
+    The expert models the agency's label set as well as its conventions: a category the agency
+    never used gets probability 0 here and only the floor of the pool keeps it reachable.
+    """
+    used = {e.category for e in rows}
+    examples = rows + [e for e in project if e.category in used]
     vectorizer = build_vectorizer(AGENCY_VARIANT)
     features = vectorizer.fit_transform([prepare(e.text) for e in examples])
-    weights = [1.0] * len(rows) + [AGENCY_EXPERT_PROJECT_WEIGHT] * len(project)
+    weights = [1.0] * len(rows) + [AGENCY_EXPERT_PROJECT_WEIGHT] * (len(examples) - len(rows))
     model = build_learner(AGENCY_VARIANT).fit(
         features, [e.category for e in examples], sample_weight=weights
     )
