@@ -86,7 +86,7 @@ class Classifier:
             return []
         prepared = [prepare(t) for t in texts]
         features = self.bundle["vectorizer"].transform(prepared)
-        l1_labels = list(self.bundle["l1"].classes_)
+        l1_labels = [str(c) for c in self.bundle["l1"].classes_]
         p1 = self._proba("l1", features)
         agency = self.bundle.get("agency")
         if agency is not None:
@@ -245,7 +245,7 @@ def combine_experts(project: Any, agency: Any, alpha: float, floor: float) -> An
 
     ``p ∝ project^(1-alpha) · max(agency, floor)^alpha``: the agency expert carries the agency's
     own labelling conventions and label set; ``floor`` keeps a category the agency never used
-    reachable when the project expert is very sure of it.
+    among the alternatives (it wins only when the project expert is very sure of it).
     """
     import numpy as np
 

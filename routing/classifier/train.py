@@ -42,7 +42,8 @@ ALPHA_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)
 # so the agency's conventions dominate while the project rows lend it vocabulary.
 AGENCY_EXPERT_PROJECT_WEIGHT = 0.3
 # Floor of the agency expert's probabilities in the pool: a category the agency never used
-# stays reachable when the project expert is very sure of it. Fixed a priori.
+# stays among the alternatives offered as buttons, and wins outright only when the project
+# expert is very sure of it. Fixed a priori.
 AGENCY_FLOOR = 0.01
 INNER_FOLDS = 5
 INNER_SEED = 7

@@ -91,9 +91,12 @@ def test_agency_history_gets_an_expert_that_learns_its_convention(tmp_path: Path
     # The project expert alone follows the taxonomy: the convention came from the agency expert.
     project_only = adapted.bundle["l1"].predict(adapted.bundle["vectorizer"].transform([prepare(unseen)]))
     assert project_only[0] == "城乡建设"
-    # Messages about what the agency never labelled still reach their category when clear.
+    # A message about a category this agency never labelled is not forced through silently:
+    # the answer is low-confidence (the bot offers buttons) and the right category is offered.
     clear = "我在医院做手术后出现严重感染，医生隐瞒病情，要求卫健委调查医疗事故并处理涉事医生"
-    assert adapted.classify(clear).category == "卫生计生"
+    outside = adapted.classify(clear)
+    assert outside.low_confidence
+    assert "卫生计生" in [c for c, _ in outside.alternatives]
     result = adapted.classify(unseen)
     assert abs(sum(p for _, p in result.alternatives) - 1.0) < 0.2
     assert result.category_path[0] == "交通运输"
