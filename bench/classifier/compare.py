@@ -10,8 +10,11 @@ Measures (macro-F1 / accuracy over the first-level category):
     own_cv   stratified 5-fold CV on the project's own data
     own_grp  5-fold CV on the project's own data with whole scenarios held out (harder:
              the test topics are unseen, closer to real messages)
-    dev_cv   5-fold CV of train-classifier on dev.csv: each fold trains on the other four
-             folds (agency weight as shipped) plus all project data, and scores the fifth
+    dev_cv   5-fold CV on dev.csv of ONE model per variant: each fold trains on the other four
+             folds (agency weight 3) plus all project data, and scores the fifth — how
+             train-classifier worked before an agency's history got its own expert. The shipped
+             train-classifier is measured by ``dev_cv.py`` (the real commands) and compared with
+             other uses of the history by ``agency_compare.py``.
 """
 
 from __future__ import annotations

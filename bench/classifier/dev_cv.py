@@ -51,6 +51,8 @@ def main() -> int:
     gold: list[str] = []
     pred: list[str] = []
     per_fold = []
+    confidence: list[float] = []
+    low: list[bool] = []
     started = time.monotonic()
     splits = StratifiedKFold(args.folds, shuffle=True, random_state=SEED).split(rows, labels)
     for k, (train_idx, test_idx) in enumerate(splits):
@@ -86,11 +88,15 @@ def main() -> int:
             capture_output=True,
             text=True,
         )
-        got = {str(o["id"]): o["category"] for o in map(json.loads, done.stdout.splitlines()) if o}
+        answers = {str(o["id"]): o for o in map(json.loads, done.stdout.splitlines()) if o}
         fold_gold = [rows[i]["category"] for i in test_idx]
-        fold_pred = [got.get(str(rows[i]["id"]), "") for i in test_idx]
+        fold_pred = [answers.get(str(rows[i]["id"]), {}).get("category", "") for i in test_idx]
         gold += fold_gold
         pred += fold_pred
+        for i in test_idx:
+            answer = answers.get(str(rows[i]["id"]), {})
+            confidence.append(float(answer.get("confidence", 0.0)))
+            low.append(bool(answer.get("low_confidence", True)))
         meta = json.loads((model_dir / "metadata.json").read_text(encoding="utf-8"))
         adaptation = meta.get("agency_adaptation") or {}
         f1, acc = macro_f1(fold_gold, fold_pred)
