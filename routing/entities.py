@@ -38,17 +38,31 @@ _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN_ALL = _CN_DIGITS + "十百千万亿"
 _AMOUNT = re.compile(
     rf"(?P<prefix>[¥$]|人民币)?\s*"
-    rf"(?P<body>[0-9{_CN_DIGITS}十][0-9,.{_CN_ALL}]*)"
-    r"(?P<approx>多|余|来)?\s*"
+    rf"(?P<body>[0-9{_CN_DIGITS}十](?:[0-9.{_CN_ALL}]|,(?=[0-9]{{3}}))*)"
+    r"(?P<approx>多|余|来|几)?"
+    r"(?P<scale>[万千亿](?![0-9一二两三四五六七八九十]))?\s*"
     r"(?P<unit>块钱|元钱|元|块|圆)?"
 )
-_NON_MONEY_AFTER = tuple(
-    "人户名个位家平亩米公斤字次年月天日号辆件条只头栋套间层楼岁周分秒吨台所座"
-) + ("小时", "多人", "多户", "多个", "多名", "多平", "多亩", "多年", "多天", "余人")
-
+# A unit of things after a number (人, 户, 亩, 公斤 …); 只 is an adverb before a verb (九千只拿到三千).
+_NON_MONEY_AFTER = re.compile(
+    r"(?:[人户名个位家平亩米斤两字次年月天日号辆件条头栋套间层楼岁周分秒吨台所座根棵点%]|公斤|公里|公顷|小时|"
+    r"只(?![肯拿给有退赔要收分是剩能付还好]))"
+)
+# 一 that starts the next word rather than ending the number (八百一直没给: 800).
+_WORD_AFTER_YI = re.compile(r"[直共起下定些点样般再次边旦方]")
+# Formal (capital) numerals on receipts and contracts: 贰万元整, 壹仟伍佰元.
+_CAPITAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千")
+_CAPITAL_RUN = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿]*[壹贰叁肆伍陆柒捌玖拾佰仟][零壹贰叁肆伍陆柒捌玖拾佰仟万亿]*(?=元|圆)")
+# 块 counting things (两块玻璃, 碎了两块) rather than yuan.
+_THING_AFTER_KUAI = re.compile(r"(?:玻璃|砖|瓷砖|地|田|石|板|牌|表|肉|布|蛋糕|墙|屏|骨|疤|皮|手表|电池)")
+# A money word shortly before a bare number: a verb of paying (收 / 付 / 赔 / 退 / 扣 / 出 / 要 …),
+# a money noun (工钱 / 工资 / 押金 / …费 / 价 / 款 / 钱) or a unit price (一天 / 每亩 / 一张).
+# Up to three characters may sit between it and the number (收了我两百八, 每个月说好的八百).
 _MONEY_CONTEXT = re.compile(
-    r"(?:花了|花掉|给|交|付|赔|欠|收|罚|退|工资|工钱|房租|租金|押金|定金|订金|费|每月|每个月|"
-    r"一共|共计|总共|损失|赔偿|借了?我?|价格|卖|买)(?:了|我|他|她|他们|我们)?(?:[一每]?[户人个月年])?(?:再|才|只|就|都)?$"
+    r"(?:花了?|花掉|给|交|付|赔|欠|收|罚|退|扣|补偿|补贴|补|分|拿到|拿了|要|出|卖|买|借|损失|"
+    r"工资|工钱|房租|租金|押金|定金|订金|保证金|违约金|奖金|金额|货款|费|价|款|钱|每月|每个月|一共|共计|总共|合计|加起来|"
+    r"(?:一|每)(?:个)?(?:户|人|月|年|天|亩|斤|张|次|根|件|晚|间|份|桌|平米|平方|吨|棵|只|套|小时))"
+    rf"[^0-9,.;:!?()\s。、{_CN_ALL}]{{0,3}}$"
 )
 _PEOPLE_NOUNS = (
     "农民工|民工|工人|工友|村民|业主|居民|住户|租户|商户|员工|职工|家长|学生|老人|小孩|孩子|"
@@ -208,35 +222,58 @@ def find_amounts(text: str) -> list[int]:
     """Return money amounts in yuan, in order of appearance, without duplicates.
 
     A number counts as money when it carries a currency word (元 / 块 / 块钱 / ¥ / 人民币),
-    or when it is scaled by 万 / 千 / 亿 (``3.5万``, ``一万二``) and is not followed by a
-    non-money unit (人, 户, 平, 亩, 个, 年 …).
+    when it is scaled by 万 / 千 / 亿 (``3.5万``, ``一万二``, ``二十多万``) and is not followed by
+    a non-money unit (人, 户, 平, 亩, 个, 年 …), or when a money word comes just before it
+    (``多收了我两百八``, ``一亩八百``, ``扣了2000``). Approximate sums keep their stated part:
+    ``四百多`` → 400, ``十几万`` → 100000. ``块`` counting things (``两块玻璃``) is not money.
     """
+    text = _CAPITAL_RUN.sub(lambda m: m.group(0).translate(_CAPITAL), text)
     amounts: list[int] = []
     for m in _AMOUNT.finditer(text):
         body = m.group("body").rstrip(",.")
-        unit, prefix = m.group("unit"), m.group("prefix")
-        after = text[m.end("body") :]
-        scaled = any(ch in body for ch in "万千亿")
-        if not (unit or prefix):
-            if after.startswith(_NON_MONEY_AFTER):
-                continue
-            if not scaled and not _money_context(text, m.start("body"), body):
-                continue
+        if (
+            len(body) >= 3
+            and body[-1] == "一"
+            and body[-2] in "十百千万"
+            and m.end("body") == m.end()
+            and _WORD_AFTER_YI.match(text, m.end())
+        ):
+            body = body[:-1]
+        unit, prefix, scale = m.group("unit"), m.group("prefix"), m.group("scale")
+        end_body = m.start("body") + len(body)
+        tail = text[m.end("approx") if m.group("approx") else end_body :]
+        if scale:
+            tail = text[m.end("scale") :]
+        if text.endswith("分之", 0, m.start("body")) or (len(body) > 1 and all(ch in _CN_DIGITS for ch in body)):
+            continue  # 百分之六十 is a share; 三两 is a weight
         value = parse_chinese_number(body)
         if value is None or value <= 0:
             continue
+        if unit == "块" and (
+            _THING_AFTER_KUAI.match(text, m.end("unit"))
+            or (value < 10 and not _money_context(text, m.start("body")))
+        ):
+            continue
+        if not (unit or prefix):
+            if _NON_MONEY_AFTER.match(text, end_body) or _NON_MONEY_AFTER.match(tail):
+                continue
+            scaled = scale is not None or any(ch in body for ch in "万千亿")
+            if not scaled and not _bare_money(text, m.start("body"), value):
+                continue
+        if scale:
+            value *= {"万": 10_000, "千": 1_000, "亿": 100_000_000}[scale]
         amounts.append(round(value))
     return _unique(amounts)
 
 
-def _money_context(text: str, start: int, body: str) -> bool:
-    """Tell whether a bare number (no 元 / 万) is money from the words just before it."""
-    if body.replace(",", "").replace(".", "").isdigit():
-        if float(body.replace(",", "")) < 10:
-            return False
-    elif "百" not in body:
-        return False
-    return _MONEY_CONTEXT.search(text[max(0, start - 5) : start]) is not None
+def _bare_money(text: str, start: int, value: float) -> bool:
+    """Tell whether a bare number (no 元 / 万) is money: 10 or more, after a money word."""
+    return value >= 10 and _money_context(text, start)
+
+
+def _money_context(text: str, start: int) -> bool:
+    """Tell whether a money word comes in the few characters before ``start``."""
+    return _MONEY_CONTEXT.search(text, max(0, start - 8), start) is not None
 
 
 def find_people_count(text: str) -> int | None:

@@ -20,6 +20,7 @@ from routing.entities import (
     parse_chinese_number,
 )
 from routing.nlp.pipeline import build_pipeline, get_pipeline, load_pipeline, save_pipeline
+from routing.text import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -98,6 +99,54 @@ def test_amounts(text: str, expected: list[int]) -> None:
 )
 def test_not_amounts(text: str) -> None:
     assert find_amounts(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Chinese numerals with no 元 / 块, read as money after a money word
+        ("修车厂多要了我一千七,还不给发票", [1700]),
+        ("保姆费说好九千二,只给了八千", [9200, 8000]),
+        ("理发店收了我三百六", [360]),
+        ("每亩补偿说好六百,村里只给了四百", [600, 400]),
+        ("一晚两百四的房间", [240]),
+        ("每个月答应的六百一直拖着", [600]),
+        ("打工一天两百二", [220]),
+        ("他只肯赔三百", [300]),
+        # the second of two Arabic sums
+        ("保证金5000退了3000", [5000, 3000]),
+        # vague sums: X多 → X, 十几万 → 100000
+        ("前后借给他三十多万", [300000]),
+        ("养殖场亏了十几万", [100000]),
+        ("多扣了我七百多", [700]),
+        ("也就二十几块钱", [20]),
+        # full-width digits with 万, capital numerals
+        ("首付要２０万", [200000]),
+        ("收据写着人民币叁万元整", [30000]),
+        ("合同上是捌仟伍佰元", [8500]),
+    ],
+)
+def test_amounts_without_currency_word(text: str, expected: list[int]) -> None:
+    assert find_amounts(normalise(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "窗户碎了三块",
+        "门口少了四块地砖",
+        "要了五块瓷砖",
+        "种了八百棵树",
+        "他家养了两千只鸭",
+        "每天凌晨十二点还在唱歌",
+        "首付交了百分之三十",
+        "一斤少给了二两",
+        "收了三百多个快递",
+        "每户出了二十多人",
+    ],
+)
+def test_counts_of_things_are_not_money(text: str) -> None:
+    assert find_amounts(normalise(text)) == []
 
 
 def test_parse_chinese_number() -> None:
