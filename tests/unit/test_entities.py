@@ -188,6 +188,25 @@ def test_dates_with_iso() -> None:
     assert find_dates("拖了三个月了") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("前年正月借给他的钱", ["前年正月"]),
+        ("明年春天再说", ["明年春天"]),
+        ("今年暑假报的班", ["今年暑假"]),
+        ("说今年年底结清,去年年底也这么说", ["今年年底", "去年年底"]),
+        ("前年秋季开始漏水", ["前年秋季"]),
+        ("上个星期五下午吵起来的", ["上个星期五下午"]),
+        ("前天半夜又在放鞭炮", ["前天半夜"]),
+        ("6月2号上午签的", ["6月2号上午"]),
+        ("每天晚上都吵", []),
+        ("2021年冬天的事", ["2021年"]),  # absolute year: the annotated convention keeps 2021年
+    ],
+)
+def test_date_parts_stay_attached(text: str, expected: list[str]) -> None:
+    assert [d.text for d in find_dates(text)] == expected
+
+
 # ------------------------------------------------------------------ respondents and the whole message
 
 
