@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 from routing.places import PlaceMatch, load_divisions
@@ -20,6 +21,7 @@ from routing.text import normalise
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Span
 
 T = TypeVar("T")
 
@@ -105,10 +107,10 @@ _DATE = re.compile("|".join(f"(?P<{name}>{pat.replace('(?P<', f'(?P<{name}_')})"
 
 # Generic respondents dropped when a named organisation of that kind is also present.
 _GENERIC_BY_SUFFIX: dict[str, tuple[str, ...]] = {
-    "公司": ("公司", "集团"),
+    "公司": ("公司", "集团", "厂"),
     "医院": ("医院", "卫生院"),
     "学校": ("学校", "小学", "中学", "幼儿园"),
-    "工厂": ("厂",),
+    "工厂": ("厂", "公司", "集团"),
     "物业": ("物业", "物业公司"),
     "超市": ("超市",),
     "银行": ("银行",),
@@ -121,9 +123,32 @@ _GENERIC_BY_SUFFIX: dict[str, tuple[str, ...]] = {
 
 _FAMILY = frozenset({"丈夫", "妻子", "儿子", "女儿", "儿媳", "婆婆", "弟弟", "哥哥", "亲戚", "前夫", "前妻"})
 _SPOUSES = frozenset({"丈夫", "妻子"})
+_CHILDREN = frozenset({"儿子", "女儿"})
 _MODIFIERS = frozenset({"隔壁", "楼上", "楼下", "对门"})
 _LOCATIVE_AFTER = re.compile(r"(?:门口|旁边|附近|边上|对面|隔壁)")
-_VILLAGE_ACTOR = re.compile(r"村里(?=(?:突然|一直|又|却|也)?(?:说|要|不|把|收|拒|扣))")
+_VILLAGE_ACTOR = re.compile(
+    r"村里(?=(?:现在|突然|一直|又|却|也|还|就|已经|后来|今年|去年)?"
+    r"(?:说|要|不|没|把|收|拒|扣|搞|分|让|给|强|拆|征|占|卖|租|决定|通知|发))"
+)
+# Someone nearby who is not named: 有户人家 / 被一户人家 → 邻居.
+_SOMEONE_NEARBY = re.compile(r"(?:有|被)一?户人家")
+# The citizen's own child as pupil, patient or customer (我女儿在一所小学读书, 给儿子买的玩具).
+_CHILD_AS_CLIENT_AFTER = re.compile(r"(?:在|去|上学|读|报|学|住院|被)")
+_OBJECT_BEFORE = re.compile(r"(?:给|帮|替|为|带|陪|送|接|伤了?|咬了?|打了?|撞了?)(?:我|我的|我家)?$")
+# The citizen's own business (我开了一家小超市, 跟人合伙开了个饭店).
+_OWN_BUSINESS_BEFORE = re.compile(r"(?:我(?!家)|合伙)[^,，。!?；;]*?(?:开|办)了?一?[家个间座]?[小大新]?$")
+# A group counted by number (三十多个租客) is the citizen's side, not the other party.
+_COUNTED_BEFORE = re.compile(r"(?:[0-9]+|[两三四五六七八九十几][一二两三四五六七八九十百几]*)(?:多|来|几)?(?:个|名|位|户)$")
+# 工地 / 医院 as where something happened (在一个工地上干活, 去医院花了六百).
+_SITE_BEFORE = re.compile(r"(?:在|去|到|别的|其他)(?:一个|这个|那个|的)?$")
+_TREATMENT_AFTER = re.compile(r"(?:花|看病|治|检查|包扎|缝|住院|打针|拍片)")
+# Leading tokens that are not part of an organisation name: numbers, time words, adverbs,
+# verbs, pronouns, place words (jieba's dictionary tags), and events (出了车祸公司说).
+_NOT_NAME_TAGS = frozenset({"m", "q", "t", "d", "p", "c", "u", "r", "f", "s", "v"})
+# Organisation words that need a word in front saying what kind (开发公司, 维修厂).
+_BARE_SUFFIXES = frozenset({"公司", "有限公司", "集团", "厂", "工厂", "中心", "店"})
+_TIME_TOKEN = re.compile(r"^[0-9一二三四五六七八九十]*(?:月份|月|年|号|日|天|周)$")
+_EVENT_NOUNS = frozenset({"车祸", "事故", "意外", "问题", "事情", "纠纷", "矛盾", "工伤"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,9 +367,13 @@ def find_respondents(text: str, nlp: Language | None = None) -> list[str]:
     """Return the parties complained about, canonical lexicon names or full organisation names.
 
     Lexicon hits (``物业公司`` → ``物业``) carry their canonical name as the ruler's pattern id;
-    organisation phrases (``宏达建筑公司``) keep their text. A generic name is dropped when a
-    named organisation of that kind is present; a family member who is plainly the citizen's
-    side (``我和老公``, ``我女儿被咬了``) and a place used as a location (``学校门口``) are dropped.
+    organisation phrases (``宏达建筑公司``) keep their text, cleaned of glued-on words
+    (``1月份公司`` → ``公司``, ``才发现有银行`` → ``银行``). A generic name is dropped when a
+    named organisation of that kind is present. Not the other party: the citizen's own family
+    on their side (``我和老公``, ``我女儿在学校``, ``给儿子买的``), the other party's relatives
+    who benefited (``村干部的亲戚``), the citizen's own business (``我开了一家超市``), a counted
+    group of fellow victims (``三十多个租客``) and a place used as a location (``学校门口``,
+    ``在工地上``, ``去医院花了``).
 
     Args:
         text: normalised (Simplified) text.
@@ -355,30 +384,47 @@ def find_respondents(text: str, nlp: Language | None = None) -> list[str]:
 
         nlp = get_pipeline()
     doc = nlp(text)
+    lexicon = _lexicon(nlp)
     found: list[tuple[int, str, bool]] = []  # (start, value, named)
+    treated_at: list[tuple[int, str, bool]] = []
     starts = {ent.start_char for ent in doc.ents}
     for ent in doc.ents:
-        before = text[max(0, ent.start_char - 2) : ent.start_char]
+        before = text[max(0, ent.start_char - 8) : ent.start_char]
         after = text[ent.end_char : ent.end_char + 6]
         if _LOCATIVE_AFTER.match(after):
             continue
+        if _OWN_BUSINESS_BEFORE.search(text, _clause_start(text, ent.start_char), ent.start_char):
+            continue
         if ent.label_ == "ORG":
-            name = _trim_org(ent.text)
-            if len(name) >= 2:
-                found.append((ent.start_char + len(ent.text) - len(name), name, True))
+            start, name = _clean_org(ent, text, lexicon)
+            if name in lexicon:
+                found.append((start, lexicon[name], False))
+            elif len(name) >= 2:
+                found.append((start, name, True))
         elif ent.label_ == "RESPONDENT":
             value = ent.ent_id_ or ent.text
-            if value in _FAMILY and "被" in after[:4]:
-                continue  # 我女儿被咬了: the victim, not the other party
-            if value in _SPOUSES and before.endswith(("和", "跟", "同")):
-                continue  # 我和老公: the citizen's side
-            if ent.text == "工地" and before.endswith("在"):
-                continue  # 在工地摔伤: a location
+            if value in _FAMILY and _not_other_party(value, before, after, found):
+                continue
+            if ent.text == "工地" and (_SITE_BEFORE.search(before) or after.startswith(("上", "里"))):
+                continue  # 在工地摔伤 / 在一个工地上干活: a location
+            if value == "医院" and _SITE_BEFORE.search(before) and _TREATMENT_AFTER.match(after):
+                treated_at.append((ent.start_char, value, False))
+                continue  # 去医院花了六百: where the citizen was treated, unless nobody else is named
+            if ent.text == "隔壁" and (after.startswith(("村", "镇", "乡", "县", "市")) or (
+                after.startswith("的") and ent.end_char + 1 in starts
+            )):
+                continue  # 隔壁村的人 / 隔壁的加工厂: 隔壁 only says where the party is
             if ent.text in _MODIFIERS and ent.end_char in starts:
                 continue  # 隔壁工地: 隔壁 only says where the next party is
+            if _COUNTED_BEFORE.search(before):
+                continue  # 三十多个租客: a group on the citizen's side
             found.append((ent.start_char, value, False))
     for m in _VILLAGE_ACTOR.finditer(text):
         found.append((m.start(), "村委会", False))
+    for m in _SOMEONE_NEARBY.finditer(text):
+        found.append((m.start(), "邻居", False))
+    if not found:
+        found = treated_at
     named = [v for _, v, is_named in found if is_named]
     kept = [
         (start, v)
@@ -386,6 +432,74 @@ def find_respondents(text: str, nlp: Language | None = None) -> list[str]:
         if is_named or not any(n.endswith(sfx) for n in named for sfx in _GENERIC_BY_SUFFIX.get(v, ()))
     ]
     return _unique(v for _, v in sorted(kept))
+
+
+def _not_other_party(value: str, before: str, after: str, found: list[tuple[int, str, bool]]) -> bool:
+    """Tell whether a family word names the citizen's side or a beneficiary, not the other party."""
+    if "被" in after[:4]:
+        return True  # 我女儿被咬了: the victim
+    if value in _SPOUSES and re.search(r"(?:和|跟|同)我?$", before):
+        return True  # 我和老公 / 我跟我老婆: the citizen's side
+    if value in _CHILDREN and before.endswith(("我", "我的", "我家")) and _CHILD_AS_CLIENT_AFTER.match(after):
+        return True  # 我女儿在一所小学读书: the child is the pupil / customer
+    if value in _CHILDREN and _OBJECT_BEFORE.search(before):
+        return True  # 给儿子买的 / 咬伤了我儿子: the one something was done for or to
+    # 村干部的亲戚 / 自己亲戚: the other party's relatives who benefited
+    return bool(found) and before.endswith(("的", "自己", "自家"))
+
+
+@lru_cache(maxsize=4)
+def _lexicon(nlp: Language) -> dict[str, str]:
+    """Plain-text ruler patterns → canonical respondent (``小学`` → ``学校``)."""
+    ruler = nlp.get_pipe("entity_ruler") if "entity_ruler" in nlp.pipe_names else None
+    patterns = getattr(ruler, "patterns", []) if ruler is not None else []
+    return {
+        p["pattern"]: p.get("id") or p["pattern"]
+        for p in patterns
+        if p.get("label") == "RESPONDENT" and isinstance(p.get("pattern"), str)
+    }
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    """jieba's dictionary part-of-speech tags (loaded once, on first use)."""
+    import jieba.posseg
+
+    return jieba.posseg.dt.word_tag_tab  # type: ignore[no-any-return]
+
+
+def _clean_org(ent: Span, text: str, lexicon: dict[str, str]) -> tuple[int, str]:
+    """Return the start and name of an organisation phrase without the words glued in front.
+
+    Numbers, time words, adverbs, verbs and place words before the name go (``两次家政公司``
+    → ``家政公司``, ``才发现有银行`` → ``银行``, ``海边酒店`` → ``酒店``); jieba's ``在家|电厂``
+    is read back as ``在|家电厂``.
+    """
+    tokens = [t.text for t in ent]
+    start = ent.start_char
+    if ent.start_char >= 2 and text.endswith("在家", 0, ent.start_char):
+        tokens[0] = "家" + tokens[0]  # 我在家电厂做了七年: 家电厂, not 电厂
+        start -= 1
+    tags = _word_tags()
+    # cut after the last word that cannot be part of a name (才发现有|银行, 两次|家政公司)
+    for i in range(len(tokens) - 1, 0, -1):
+        if "".join(tokens[i - 1 :]) in lexicon:
+            continue
+        tok, tag = tokens[i - 1], tags.get(tokens[i - 1])
+        if tag == "v" and len(tok) >= 2 and i == len(tokens) - 1 and tokens[-1] in _BARE_SUFFIXES:
+            continue  # 开发|公司, 维修|厂: the verb says what the business does
+        if tok.isdigit() or tok in _EVENT_NOUNS or _TIME_TOKEN.match(tok) or tag in _NOT_NAME_TAGS:
+            start += sum(len(t) for t in tokens[:i])
+            tokens = tokens[i:]
+            break
+    name = "".join(tokens)
+    trimmed = _trim_org(name)
+    return start + len(name) - len(trimmed), trimmed
+
+
+def _clause_start(text: str, pos: int) -> int:
+    """Index just after the last clause punctuation before ``pos`` (0 when none)."""
+    return max(text.rfind(ch, 0, pos) for ch in ",，。!?；;") + 1
 
 
 def _trim_org(name: str) -> str:

@@ -239,6 +239,41 @@ def test_family_on_citizens_side_is_not_a_respondent() -> None:
     assert "女儿" not in extract("我女儿被邻居家的狗咬了").respondents
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the citizen's own family, business, fellow victims and the other party's relatives
+        ("我女儿在一所中学读初二,中学乱收费", ["学校"]),
+        ("我给女儿买的书包一背就坏,商家不给换", ["商家"]),
+        ("我跟我老公在一家超市买的奶粉过期了,超市不认", ["超市"]),
+        ("我开了一家小饭馆,隔壁的洗车店天天把水冲到我门口", ["邻居"]),
+        ("跟朋友合伙开了个茶馆,合伙人把钱全转走了", ["合伙人"]),
+        ("被这家健身房骗的有五十多个会员,老板跑了", ["健身房", "老板"]),
+        ("物业把停车位租给了物业经理的亲戚", ["物业"]),
+        ("在超市摔了一跤,去医院看病花了两千", ["超市"]),
+        ("我在一个工地上摔了,包工头不管", ["包工头"]),
+        ("隔壁村的人把我家的树砍了", []),
+        # family who are the other party stay
+        ("我儿子不给我生活费", ["儿子"]),
+        ("借给我表哥三万,他不还了", ["亲戚"]),
+        # words glued in front of an organisation name
+        ("去年3月份公司搬走了,工资没结", ["公司"]),
+        ("上了三次培训班就关门了", ["学校"]),
+        ("这才知道有保险公司在查,快递公司不认", ["保险公司", "快递公司"]),
+        ("我在家纺厂做了五年,厂里不交社保", ["家纺厂"]),
+        ("出了事故公司就不管了,我在一家顺丰物流公司送件", ["顺丰物流公司"]),
+        ("一家房产开发公司把路堵了", ["房产开发公司"]),
+        # new lexicon words and unnamed actors
+        ("在月子中心住了一周,月子中心的护士把孩子摔了", ["月子中心"]),
+        ("村里现在要收回宅基地,不给补偿", ["村委会"]),
+        ("我们这里有户人家天天在楼道烧纸", ["邻居"]),
+        ("商场的电梯夹了我的手", ["商城"]),
+    ],
+)
+def test_respondents_are_the_other_party(text: str, expected: list[str]) -> None:
+    assert extract(text).respondents == expected
+
+
 def test_traditional_input() -> None:
     ents = extract("諸暨市店口鎮，老闆欠我們二十多個工人工資，一共三十五萬元。")
     assert ents.county == "诸暨市"
