@@ -9,6 +9,7 @@ message talks about, using the other places mentioned in the same message to dis
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,6 +45,27 @@ BLOCKED_SURFACES: tuple[str, ...] = (
     "文成公主",
     "临安府",
 )
+
+
+# County-level suffixes; the name without one is the short form citizens write (江山市 → 江山).
+_COUNTY_SUFFIXES: tuple[str, ...] = ("畲族自治县", "自治县", "县", "市", "区")
+# A short form that is not in the data as an alias may also be an everyday word (天台 = rooftop,
+# 江山 = the land, 开化 = civilised), so it only counts where it reads as a place: after the
+# city's name (台州天台), before 县城 / 市区 / 这边, or standing alone as the writer's place
+# (``开化，…``, ``我是江山的``).
+_PLACE_AFTER = re.compile(r"(?:县城|市区|城区)")
+_ALONE_BEFORE = re.compile(r"(?:^|[,，。!?；;:：\s]|我是|我住|住在|来自|家在|老家|老家是|老家在)$")
+_ALONE_AFTER = re.compile(r"(?:$|[,，。!?；;:：\s]|人(?!家))")
+_OWN_AFTER = re.compile(r"的")
+_OWN_BEFORE = re.compile(r"(?:我是|来自|老家是)$")
+
+
+def short_county_name(name: str) -> str:
+    """The county-level name without its suffix (``江山市`` → ``江山``); the name when none."""
+    for suffix in _COUNTY_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +192,17 @@ class DivisionIndex:
                     self._surfaces.setdefault(surface, []).append(div.code)
         for surface in BLOCKED_SURFACES:
             self._surfaces.setdefault(surface, [])
+        # Every county-level division is also found by its short form when that names no other
+        # division; those the data does not list as aliases must be read in a place context.
+        self._weak: dict[str, str] = {}  # short form -> parent city code
+        for div in self._by_code.values():
+            short = short_county_name(div.name)
+            if div.level == "county" and short != div.name and short not in self._surfaces:
+                self._weak[short] = div.parent_code
+        for short in self._weak:
+            self._surfaces[short] = [
+                d.code for d in self._by_code.values() if d.level == "county" and short_county_name(d.name) == short
+            ]
         # first character → candidate lengths, longest first
         lengths: dict[str, set[int]] = {}
         for surface in self._surfaces:
@@ -239,6 +272,8 @@ class DivisionIndex:
                     continue
                 piece = text[i : i + length]
                 codes = surfaces.get(piece)
+                if codes is not None and piece in self._weak and not self._reads_as_place(text, i, piece):
+                    continue
                 if codes is not None:
                     if codes:
                         mentions.append(_Mention(i, i + length, piece, tuple(codes)))
@@ -246,6 +281,19 @@ class DivisionIndex:
                     break
             i += step
         return mentions
+
+    def _reads_as_place(self, text: str, start: int, short: str) -> bool:
+        """Tell whether a short county name that is also a common word names the place here."""
+        end = start + len(short)
+        city = self._by_code.get(self._weak[short])
+        before = text[max(0, start - 4) : start]
+        if city is not None and any(before.endswith(s) for s in (city.name, *city.aliases)):
+            return True  # 台州天台, 衢州市江山
+        if _PLACE_AFTER.match(text, end):
+            return True  # 开化县城
+        if _ALONE_BEFORE.search(before) and _ALONE_AFTER.match(text, end):
+            return True  # 开化，… / 我是路桥人
+        return bool(_OWN_BEFORE.search(before) and _OWN_AFTER.match(text, end))  # 我是江山的
 
     def resolve(self, text: str) -> PlaceMatch | None:
         """Find the deepest division that a message names.

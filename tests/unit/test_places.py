@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from routing.places import DEFAULT_PATH, LEVELS, Division, DivisionIndex, load_divisions
+from routing.places import (
+    DEFAULT_PATH,
+    LEVELS,
+    Division,
+    DivisionIndex,
+    load_divisions,
+    short_county_name,
+)
 
 EXPECTED_COUNTIES = {
     "杭州市": "上城区 拱墅区 西湖区 滨江区 萧山区 余杭区 临平区 钱塘区 富阳区 临安区 桐庐县 淳安县 建德市",
@@ -191,3 +198,29 @@ def test_resolve_is_fast(idx: DivisionIndex) -> None:
         idx.resolve(text)
     per_call_ms = (time.perf_counter() - start) / 200 * 1000
     assert per_call_ms < 1.0
+
+
+def test_every_county_resolves_from_its_short_name(idx: DivisionIndex) -> None:
+    counties = [d for d in idx.all() if d.level == "county"]
+    assert len(counties) == 90
+    for county in counties:
+        short = short_county_name(county.name)
+        assert len(short) >= 2, county.name
+        for text in (f"{short}，小区门口的路灯坏了", f"我是{short}的，想反映个事"):
+            m = idx.resolve(text)
+            assert m is not None and m.county is not None, text
+            assert m.county.code == county.code, text
+
+
+def test_short_name_that_is_a_common_word_needs_a_place_context(idx: DivisionIndex) -> None:
+    # 天台 = rooftop, 江山 = the land, 开化 = civilised, 路桥 = roads and bridges
+    for text in ("天台漏水了", "我家天台的防水层坏了", "天台那边堆满了杂物", "江山如此多娇", "这里开化得早", "路桥建设要加快"):
+        assert idx.resolve(text) is None, text
+    for text, code in (
+        ("台州天台有个养殖场", "331023"),
+        ("开化县城一家饭店", "330824"),
+        ("我是路桥人", "331004"),
+        ("住在江山，工资被拖欠", "330881"),
+    ):
+        m = idx.resolve(text)
+        assert m is not None and m.county is not None and m.county.code == code, text
