@@ -175,6 +175,22 @@ def test_people_count(text: str, expected: int | None) -> None:
     assert find_people_count(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("二十多个房客都没拿回押金", 20),
+        ("四十多个老职工被劝退", 40),
+        ("十幾個臨時工", 10),
+        ("三十来个外卖员", 30),
+        ("六十多个顾客", 60),
+        ("十几个商铺都关了", None),
+        ("等了两个多小时", None),
+    ],
+)
+def test_people_count_with_more_person_nouns(text: str, expected: int | None) -> None:
+    assert find_people_count(normalise(text)) == expected
+
+
 def test_dates_with_iso() -> None:
     found = {d.text: d.iso for d in find_dates("2023年12月15日签的，2024-03-01付款，去年10月开工，上周五吵架")}
     assert found == {
