@@ -47,7 +47,7 @@ _AMOUNT = re.compile(
 )
 # A unit of things after a number (人, 户, 亩, 公斤 …); 只 is an adverb before a verb (九千只拿到三千).
 _NON_MONEY_AFTER = re.compile(
-    r"(?:[人户名个位家平亩米斤两字次年月天日号辆件条头栋套间层楼岁周分秒吨台所座根棵点%]|公斤|公里|公顷|小时|"
+    r"(?:[人户名个位家平亩米斤两字次年月天日号辆件条头栋套间层楼岁周分秒吨台所座根棵点%箱包袋瓶盒组批车趟遍株张本把双对部页份顿场封]|公斤|公里|公顷|小时|"
     r"只(?![肯拿给有退赔要收分是剩能付还好]))"
 )
 # 一 that starts the next word rather than ending the number (八百一直没给: 800).

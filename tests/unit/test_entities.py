@@ -143,6 +143,8 @@ def test_amounts_without_currency_word(text: str, expected: list[int]) -> None:
         "一斤少给了二两",
         "收了三百多个快递",
         "每户出了二十多人",
+        "买了三十箱水果",
+        "交了两百份材料",
     ],
 )
 def test_counts_of_things_are_not_money(text: str) -> None:
