@@ -97,7 +97,7 @@ def main() -> int:
         chosen.append(adaptation["alpha"])
         expert = bundle["agency"]
         pooled = combine_experts(
-            p_project[te], agency_proba(expert, [prepare(dev[i].text) for i in te], labels), expert["alpha"], expert["floor"]
+            p_project[te], agency_proba(expert, [prepare(dev[i].text) for i in te], labels), expert["alpha"], expert["floor"], expert["temperature"]
         )
         pred += [labels[j] for j in pooled.argmax(1)]
     rows_out.append((f"pool(+used)@inner-CV (shipped; chosen {chosen})", score(pred)))

@@ -111,6 +111,22 @@ def main() -> int:
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     print("folds: " + " ".join(f"{x:.4f}" for x in per_fold))
+    right = [g == p for g, p in zip(gold, pred, strict=True)]
+    ece = 0.0
+    for b in range(10):
+        members = [k for k, c in enumerate(confidence) if b / 10 < c <= (b + 1) / 10 or (b == 0 and c == 0)]
+        if members:
+            mean_c = sum(confidence[k] for k in members) / len(members)
+            mean_a = sum(right[k] for k in members) / len(members)
+            ece += len(members) / len(confidence) * abs(mean_c - mean_a)
+    answered = [k for k in range(len(low)) if not low[k]]
+    buttons = [k for k in range(len(low)) if low[k]]
+    print(
+        f"calibration: mean_confidence={sum(confidence) / len(confidence):.3f} ECE(10 bins)={ece:.3f}; "
+        f"answered directly {len(answered) / len(low):.3f} at accuracy "
+        f"{sum(right[k] for k in answered) / max(len(answered), 1):.3f}; buttons {len(buttons) / len(low):.3f} "
+        f"(top-1 right there {sum(right[k] for k in buttons) / max(len(buttons), 1):.3f})"
+    )
     print(
         f"dev_cv macro_f1={f1:.4f} accuracy={acc:.4f} n={len(gold)} seconds={time.monotonic() - started:.0f}"
     )

@@ -93,7 +93,7 @@ class Classifier:
             if "agency" not in self._fast:
                 self._fast["agency"] = sigmoid_calibrated_linear(agency["model"])
             p_agency = agency_proba(agency, prepared, l1_labels, self._fast["agency"])
-            p1 = combine_experts(p1, p_agency, agency["alpha"], agency["floor"])
+            p1 = combine_experts(p1, p_agency, agency["alpha"], agency["floor"], agency.get("temperature", 1.0))
         p2 = self._scores("l2", features)
         p3 = self._scores("l3", features)
         pd = self._proba("dispute", features)
@@ -240,19 +240,20 @@ def agency_proba(
     return aligned
 
 
-def combine_experts(project: Any, agency: Any, alpha: float, floor: float) -> Any:
+def combine_experts(project: Any, agency: Any, alpha: float, floor: float, temperature: float = 1.0) -> Any:
     """Log-linear pool of the project expert and an agency's expert, renormalised per row.
 
-    ``p ∝ project^(1-alpha) · max(agency, floor)^alpha``: the agency expert carries the agency's
-    own labelling conventions and label set; ``floor`` keeps a category the agency never used
-    among the alternatives (it wins only when the project expert is very sure of it).
+    ``p ∝ (project^(1-alpha) · max(agency, floor)^alpha)^temperature``: the agency expert carries
+    the agency's own labelling conventions and label set; ``floor`` keeps a category the agency
+    never used among the alternatives (it wins only when the project expert is very sure of it);
+    ``temperature`` (fitted on out-of-fold answers) re-calibrates the pool, whose geometric mean
+    is flatter than either expert — it never changes which category wins.
     """
     import numpy as np
 
     eps = 1e-12
-    scores = (1.0 - alpha) * np.log(np.maximum(project, eps)) + alpha * np.log(
-        np.maximum(agency, floor)
-    )
+    scores = (1.0 - alpha) * np.log(np.maximum(project, eps)) + alpha * np.log(np.maximum(agency, floor))
+    scores = temperature * scores
     scores -= scores.max(axis=1, keepdims=True)
     pooled = np.exp(scores)
     return pooled / pooled.sum(axis=1, keepdims=True)

@@ -45,6 +45,8 @@ AGENCY_EXPERT_PROJECT_WEIGHT = 0.3
 # stays among the alternatives offered as buttons, and wins outright only when the project
 # expert is very sure of it. Fixed a priori.
 AGENCY_FLOOR = 0.01
+# Range of the temperature that re-calibrates the pool (``_fit_temperature``).
+TEMPERATURE_BOUNDS = (0.5, 2.0)
 INNER_FOLDS = 5
 INNER_SEED = 7
 
@@ -333,6 +335,25 @@ def agency_rows_usable(rows: list[Example]) -> bool:
     return len(rows) >= MIN_AGENCY_ROWS and sum(n >= INNER_FOLDS for n in counts.values()) >= 2
 
 
+def _fit_temperature(pooled: Any, truth: Any) -> float:
+    """Temperature minimising the log-loss of pooled out-of-fold probabilities, within
+    ``TEMPERATURE_BOUNDS``: a history that is easy to separate would otherwise drive it up and
+    make the pool over-confident on messages unlike any in that history."""
+    import numpy as np
+    from scipy.optimize import minimize_scalar
+
+    logp = np.log(np.maximum(pooled, 1e-12))
+    rows = np.arange(len(truth))
+
+    def loss(t: float) -> float:
+        scores = t * logp
+        scores -= scores.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(scores).sum(axis=1))
+        return float(-np.mean(scores[rows, truth] - log_norm))
+
+    return float(minimize_scalar(loss, bounds=TEMPERATURE_BOUNDS, method="bounded").x)
+
+
 def fit_agency_adaptation(
     bundle: dict[str, Any], rows: list[Example], project: list[Example]
 ) -> dict[str, Any]:
@@ -343,8 +364,9 @@ def fit_agency_adaptation(
     stratified cross-validation over the agency rows gives out-of-fold probabilities of the
     agency expert; the pool weight ``alpha`` (``ALPHA_GRID``) with the lowest log-loss of the
     pooled out-of-fold probabilities is kept (a proper score: smoother than macro-F1 on a few
-    hundred rows), and the low-confidence threshold is measured on those same pooled
-    predictions (the agency's messages are what the deployment will see).
+    hundred rows); a temperature fitted on the same answers re-calibrates the pool, and the
+    low-confidence threshold is measured on the calibrated out-of-fold answers (the agency's
+    messages are what the deployment will see).
 
     Returns:
         The measurement stored in the metadata (``alpha``, scores per alpha, threshold, …).
@@ -382,16 +404,20 @@ def fit_agency_adaptation(
         if alpha > 0 and loss < best_loss:
             best_alpha, best_loss = alpha, loss
     pooled = combine_experts(p_project[scored], agency[scored], best_alpha, AGENCY_FLOOR)
+    temperature = _fit_temperature(pooled, truth)
+    pooled = combine_experts(p_project[scored], agency[scored], best_alpha, AGENCY_FLOOR, temperature)
     confidences = [float(row.max()) for row in pooled]
     correct = [labels[int(row.argmax())] == g for row, g in zip(pooled, gold_scored, strict=True)]
     bundle["agency"] = {
         **fit_agency_expert(rows, project),
         "alpha": best_alpha,
         "floor": AGENCY_FLOOR,
+        "temperature": temperature,
     }
     return {
         "alpha": best_alpha,
         "floor": AGENCY_FLOOR,
+        "temperature": round(temperature, 4),
         "expert_project_weight": AGENCY_EXPERT_PROJECT_WEIGHT,
         "inner_folds": INNER_FOLDS,
         "oof_macro_f1_by_alpha": f1_by_alpha,

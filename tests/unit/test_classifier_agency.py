@@ -57,6 +57,11 @@ def test_pool_is_a_normalised_log_linear_mix() -> None:
     expected = np.sqrt(project[0] * agency[0])
     assert np.allclose(pooled[0], expected / expected.sum())
     assert pooled[0].argmax() == 1  # the agency's view wins where the project expert is unsure
+    # A temperature re-calibrates without changing the winner.
+    sharper = combine_experts(project, agency, 0.5, 0.01, 2.0)
+    assert (sharper.argmax(axis=1) == pooled.argmax(axis=1)).all()
+    assert (sharper.max(axis=1) > pooled.max(axis=1)).all()
+    assert np.allclose(sharper.sum(axis=1), 1.0)
     # A category the agency never used (probability 0) stays reachable through the floor …
     assert pooled[1][0] > 0
     # … and without the floor it would be ruled out.
@@ -84,6 +89,8 @@ def test_agency_history_gets_an_expert_that_learns_its_convention(tmp_path: Path
     best = min(train.ALPHA_GRID, key=lambda a: adaptation["oof_logloss_by_alpha"][f"{a:.1f}"])
     assert adaptation["alpha"] == best
     assert 0.2 <= metadata["low_confidence_threshold"] <= 0.9
+    low, high = train.TEMPERATURE_BOUNDS
+    assert low <= adaptation["temperature"] <= high
 
     unseen = "中山北路的88路公交车总是晚点，等半个小时都不来，司机还不停站"
     adapted = load(out)
