@@ -14,7 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train-classifier",
         help="train the complaint classifier (project data + an optional agency CSV)",
         description="Trains on the project's own complaint corpus, plus --csv (columns title, detail, "
-        "category, optional level2, level3) when given. Without --out the new model becomes the active "
+        "category, optional level2, level3) when given; with at least 60 rows that history gets an expert of "
+        "its own, pooled with the project model (weight and threshold measured by cross-validation on "
+        "the rows, see README). Without --out the new model becomes the active "
         "one (var/classifier/active) and the old one is kept as var/classifier/previous; restart the bot "
         "to use it. --rollback swaps active and previous.",
     )
@@ -69,5 +71,10 @@ def run(args: argparse.Namespace) -> int:
         train.install_active(staging)
         print(f"model installed as {ACTIVE_DIR} (previous kept in {PREVIOUS_DIR}; restart the bot to use it)")
     summary = {k: metadata[k] for k in ("variant", "project_rows", "agency_rows", "low_confidence_threshold", "train_seconds")}
+    adaptation = metadata.get("agency_adaptation")
+    if adaptation:
+        summary["agency_expert"] = {
+            k: adaptation[k] for k in ("alpha", "temperature", "oof_macro_f1", "oof_macro_f1_project_only")
+        }
     print(json.dumps(summary, ensure_ascii=False))
     return 0
