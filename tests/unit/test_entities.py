@@ -361,3 +361,105 @@ def test_annotated_set_quality() -> None:
     assert report.people_accuracy >= 0.90
     for key, floor in F1_FLOORS.items():
         assert report.counts[key].f1 >= floor, (key, report.counts[key].f1)
+
+
+# ------------------------------------------------------------------ blind2 error classes (new sentences)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # speech glued into an organisation phrase by the tokenizer
+        ("镇上新开了个砖厂，村书记说厂是引进来的，他不管。", ["砖厂", "村委会"]),
+        ("饭店老板说排风扇装的时候问过物业了，我们照样受不了。", ["饭店", "老板"]),
+        # 一家家X: the name without 一家
+        ("我给一家家纺公司做了三个月的窗帘，工钱一直没结。", ["家纺公司"]),
+        # the citizen's own side
+        ("我老婆在一家服装厂踩缝纫机，厂里三个月没发工资了。", ["服装厂"]),
+        ("柜子倒下来砸到我儿子，房东说不关他的事。", ["房东"]),
+        ("姐姐把老屋卖了，钱一分没分给我和我弟弟。", []),
+        ("房客在屋里养了好多猫，邻居都来找我投诉，他就是不搬。", ["租客"]),
+        ("我跟朋友合伙开的纸箱厂，朋友把厂里的机器偷偷卖了。", []),
+        ("我在一家物流公司当司机，公司扣了我两个月的提成。", ["物流公司"]),
+        # a hospital visited, not complained about
+        ("我老公喝醉了把我打进医院，孩子也吓坏了。", ["丈夫"]),
+        ("车间机器把我手压了，厂里只送我到诊所包了一下。", ["工厂"]),
+        # the maker behind a shop
+        ("在网上买的沙发说是本地工厂直销，收到就坏了，卖家不理。", ["商家"]),
+        ("手表坏了，店家说要寄厂家修，一个月了还没修好。", ["商家"]),
+        ("修车铺说用的是原厂配件，结果是翻新的，汽修厂不认。", ["汽修厂"]),
+        # 楼上 / 楼下 as a direction or as where a business is
+        ("烧烤店的油烟一直往楼上飘，老板不管。", ["饭店", "老板"]),
+        ("我家楼下开了个棋牌室，吵到半夜两点。", ["棋牌室"]),
+        ("楼上邻居家的空调滴水，楼上不肯修。", ["楼上"]),
+        # shops, restaurants, schools, relatives, village officials
+        ("我在一家保健品店买了一万多的药，吃了没用。", ["商家"]),
+        ("有家火锅店把排风口对着我家窗户。", ["饭店"]),
+        ("孩子在一家托管班被老师推倒了，托管班不肯赔。", ["学校"]),
+        ("我借给姐夫五万块，他一直不还。", ["亲戚"]),
+        ("集体的租金都进了村会计的腰包。", ["村委会"]),
+        # factories the tokenizer splits, and one beside the field
+        ("我在一家水泵厂干了五年，突然被辞退了。", ["水泵厂"]),
+        ("化工厂边上的鱼塘死了一大片鱼。", ["化工厂"]),
+        # neighbours by flat or floor
+        ("1201的业主把鞋柜摆在消防通道里。", ["邻居"]),
+        ("三楼那户把楼道的灯拆了装到自己家。", ["邻居"]),
+        # a vehicle that hit the citizen: its driver
+        ("一辆电动车把我撞倒了，车主跑了，我去医院拍片花了五百。", ["对方司机"]),
+    ],
+)
+def test_blind2_respondent_classes(text: str, expected: list[str]) -> None:
+    assert extract(text).respondents == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我在饭店洗碗，说好一个月四千二包吃住，只发了三千。", [4200, 3000]),
+        ("包车去机场，司机收了八百包来回，结果半路把我放下了。", [800]),
+        ("进了一批电饭煲，每台九十五，一共四十台。", [95]),
+        ("村里说补偿我家一万五，2023年3月说的，到现在没给。", [15000]),
+        ("我家的老樟树被砍了，少说也值三千。", [3000]),
+        ("商场说假一赔十，可真出了事只肯退货。", []),
+        ("修车要千把块，保险公司不管。", [1000]),
+        ("一天也就几十块的补贴，还要拖着不发。", []),
+        ("鸡蛋从一斤四块五涨到六块二。", []),
+        ("青菜三十块一斤，太离谱了。", [30]),
+        ("买了两包烟和三袋米。", []),
+    ],
+)
+def test_blind2_amount_classes(text: str, expected: list[int]) -> None:
+    assert find_amounts(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("上个礼拜房东把门锁换了。", ["上个礼拜"]),
+        ("23年9月交的定金，到现在没交房。", ["23年9月"]),
+        ("2023年12月份签的合同。", ["2023年12月份"]),
+        ("说好15号前还钱，今天都20号了。", ["15号", "今天", "20号"]),
+        ("去年说年底给，现在都3月了。", ["去年", "年底", "3月"]),
+        ("去年中秋订的月饼一直没送到。", ["去年中秋"]),
+        ("他住在5号楼，干了三个月了。", []),
+    ],
+)
+def test_blind2_date_classes(text: str, expected: list[str]) -> None:
+    assert [d.text for d in find_dates(text)] == expected
+
+
+def test_blind2_date_iso_forms() -> None:
+    by_text = {d.text: d.iso for d in find_dates("23年9月付的款，2023年12月份又付了一次。")}
+    assert by_text == {"23年9月": "2023-09", "2023年12月份": "2023-12"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("厂子倒闭了，像我这样的老工人有三十多个。", 30),
+        ("我们这批学徒一共十二个人，都没拿到钱。", 12),
+        ("我们村民有意见。", None),
+    ],
+)
+def test_blind2_people_count_after_noun(text: str, expected: int | None) -> None:
+    assert find_people_count(text) == expected
