@@ -224,3 +224,126 @@ def test_short_name_that_is_a_common_word_needs_a_place_context(idx: DivisionInd
     ):
         m = idx.resolve(text)
         assert m is not None and m.county is not None and m.county.code == code, text
+
+
+# --- townships of every county (routing/data/townships_zj.csv) -------------------------------
+
+TOWNSHIPS_CSV = DEFAULT_PATH.parent / "townships_zj.csv"
+
+
+def _county(idx: DivisionIndex, text: str) -> str | None:
+    m = idx.resolve(text)
+    return m.county.code if m is not None and m.county is not None else None
+
+
+def test_township_list_covers_zhejiang_only() -> None:
+    with TOWNSHIPS_CSV.open(encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == ["code", "name", "county_code"]
+        rows = list(reader)
+    assert len(rows) > 1300
+    counties = {d.code for d in load_divisions().all() if d.level == "county"}
+    for row in rows:
+        assert row["code"].startswith(row["county_code"]) and len(row["code"]) == 9, row
+        assert row["county_code"] in counties, row
+        assert row["name"].endswith(("镇", "乡", "街道")), row
+    # 龙港 (a city since 2019) has no townships; every other county has some
+    assert len({r["county_code"] for r in rows}) == 89
+
+
+def test_unique_township_full_name_resolves_to_its_county(idx: DivisionIndex) -> None:
+    for text, code in (
+        ("濮院镇一家羊毛衫厂拖了我两个月工钱", "330483"),  # 桐乡
+        ("新塍镇的菜场里有人缺斤短两", "330411"),  # 秀洲
+        ("我在观海卫镇租的房子，房东不退押金", "330282"),  # 慈溪
+        ("朱家尖街道有家海鲜排档宰客", "330903"),  # 普陀
+        ("织里镇童装厂老板跑路了", "330502"),  # 吴兴
+    ):
+        m = idx.resolve(text)
+        assert m is not None and m.division.code == code, text
+        assert m.division.level == "county"
+
+
+def test_township_of_listed_county_keeps_its_own_row(idx: DivisionIndex) -> None:
+    m = idx.resolve("郑宅镇有户人家的围墙倒了")
+    assert m is not None and m.division.code == "330726103000"
+    m = idx.resolve("店口镇一家五金厂排污水")
+    assert m is not None and m.division.code == "330681102000"
+
+
+def test_ambiguous_township_name_needs_a_written_county_or_city(idx: DivisionIndex) -> None:
+    # 溪口镇 is both in 奉化 and in 龙游; 城东街道 is in several counties
+    assert idx.resolve("溪口镇上的那家面馆不卫生") is None
+    assert idx.resolve("城东街道的路灯一直不亮") is None
+    assert _county(idx, "奉化溪口镇上的那家面馆不卫生") == "330213"
+    assert _county(idx, "宁波溪口镇一家面馆不卫生") == "330213"
+    assert _county(idx, "龙游县溪口镇有人在河里电鱼") == "330825"
+
+
+def test_written_county_beats_same_named_township_of_another_county(idx: DivisionIndex) -> None:
+    # 岩头镇 is a township of 浦江 in divisions.csv and also a town of 永嘉
+    m = idx.resolve("我家在永嘉县岩头镇，村口的桥塌了半边")
+    assert m is not None and m.division.code == "330324"
+    m = idx.resolve("永嘉县的，岩头镇上有家超市卖过期奶粉")
+    assert m is not None and m.division.code == "330324"
+    m = idx.resolve("浦江岩头镇有个养猪场臭得很")
+    assert m is not None and m.division.code == "330726102000"
+    # with no county written, the township of divisions.csv is kept
+    m = idx.resolve("岩头镇有个养猪场臭得很")
+    assert m is not None and m.division.code == "330726102000"
+
+
+def test_township_short_form_in_a_place_context(idx: DivisionIndex) -> None:
+    for text, code in (
+        ("温岭泽国有家鞋厂欠薪", "331081"),  # after the county
+        ("嘉兴濮院有家羊毛衫店不退货", "330483"),  # after the city
+        ("我是濮院的，隔壁厂房噪音太大", "330483"),  # the writer's place
+        ("住在织里，楼下天天有人烧垃圾", "330502"),
+        ("朱家尖那边的民宿乱涨价", "330903"),  # before 那边
+        ("织里附近新开的童装厂夜里赶工", "330502"),  # before 附近
+        ("濮院，我在一家毛衫厂上班，老板扣了押金", "330483"),  # standing alone
+        ("我们在濮院开了家小吃店，房东突然要涨租", "330483"),  # 在X开
+        ("诸暨大唐有家袜厂欠了工钱", "330681"),  # a township of divisions.csv without alias
+    ):
+        assert _county(idx, text) == code, text
+    m = idx.resolve("诸暨大唐有家袜厂欠了工钱")
+    assert m is not None and m.division.code == "330681005000"
+
+
+def test_township_short_form_alone_in_running_text_is_not_a_place(idx: DivisionIndex) -> None:
+    for text in (
+        "他说泽国的事情不归他管",  # 泽国 = a land of waters
+        "我们织里面的毛衣",  # 织 + 里面
+        "这批货物濮院那个仓库不收",  # 那个 is not 那边
+        "老板说下管不了",  # 下管 is a town of 上虞
+    ):
+        assert idx.resolve(text) is None, text
+
+
+def test_ordinary_words_do_not_become_places(idx: DivisionIndex) -> None:
+    for text in (
+        "我在花园里散步被狗咬了",
+        "湖南那边的老板欠我钱",  # 湖南 is also a town of 衢江
+        "前进一步就是悬崖",
+        "楼下的大门坏了半个月",
+        "他们说建设银行不给办",
+        "住在新城的小区里，物业不管事",
+        "在工地开会的时候被砸伤了",
+        "小区门口有人摆摊卖枸杞",
+        "我们三甲医院看病排队太久",
+        "沙门和道场的事我不懂",
+    ):
+        assert idx.resolve(text) is None, text
+
+
+def test_place_right_after_another_province_is_not_read(idx: DivisionIndex) -> None:
+    assert idx.resolve("我在江苏的安吉物流仓库上班，工资拖了两个月") is None
+    assert _county(idx, "从江苏回到安吉，老家的房子被人占了") == "330523"
+
+
+def test_first_load_is_fast() -> None:
+    from routing.places import TOWNSHIPS_PATH, read_divisions, read_townships
+
+    start = time.perf_counter()
+    DivisionIndex(read_divisions(DEFAULT_PATH), read_townships(TOWNSHIPS_PATH))
+    assert time.perf_counter() - start < 0.5
