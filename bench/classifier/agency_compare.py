@@ -60,7 +60,7 @@ def main() -> int:
     experts = {
         "agency_only": lambda rows: plain_expert(rows, train.AGENCY_VARIANT),
         "agency_lex": lambda rows: plain_expert(rows, lex_variant),
-        "+all": lambda rows: _all_expert(rows, own),
+        "+all": lambda rows: train.fit_agency_expert(rows, own, only_used=False),
         "+used": lambda rows: train.fit_agency_expert(rows, own),
     }
     rows_out = []
@@ -107,16 +107,6 @@ def main() -> int:
         print(f"| {name} | {cell} |")
     print(f"seconds={time.monotonic() - started:.0f}", file=sys.stderr)
     return 0
-
-
-def _all_expert(rows: list[Example], own: list[Example]) -> dict:
-    """Agency rows + every project row at the shipped project weight (no label-set restriction)."""
-    examples = rows + own
-    vectorizer = train.build_vectorizer(train.AGENCY_VARIANT)
-    features = vectorizer.fit_transform([prepare(e.text) for e in examples])
-    weights = [1.0] * len(rows) + [train.AGENCY_EXPERT_PROJECT_WEIGHT] * len(own)
-    model = train.build_learner(train.AGENCY_VARIANT).fit(features, [e.category for e in examples], sample_weight=weights)
-    return {"vectorizer": vectorizer, "model": model}
 
 
 if __name__ == "__main__":

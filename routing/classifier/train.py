@@ -298,15 +298,16 @@ def threshold_from(confidences: list[float], correct: list[bool]) -> dict[str, f
     }
 
 
-def fit_agency_expert(rows: list[Example], project: list[Example]) -> dict[str, Any]:
+def fit_agency_expert(rows: list[Example], project: list[Example], only_used: bool = True) -> dict[str, Any]:
     """Fit the agency expert (``AGENCY_VARIANT``): an agency's rows at weight 1 plus the project
-    rows of the categories the agency uses at ``AGENCY_EXPERT_PROJECT_WEIGHT``.
+    rows of the categories the agency uses (every project row with ``only_used=False``, a
+    variant kept for ``bench/classifier/agency_compare.py``) at ``AGENCY_EXPERT_PROJECT_WEIGHT``.
 
     The expert models the agency's label set as well as its conventions: a category the agency
     never used gets probability 0 here and only the floor of the pool keeps it reachable.
     """
     used = {e.category for e in rows}
-    examples = rows + [e for e in project if e.category in used]
+    examples = rows + [e for e in project if not only_used or e.category in used]
     vectorizer = build_vectorizer(AGENCY_VARIANT)
     features = vectorizer.fit_transform([prepare(e.text) for e in examples])
     weights = [1.0] * len(rows) + [AGENCY_EXPERT_PROJECT_WEIGHT] * (len(examples) - len(rows))
@@ -389,7 +390,7 @@ def fit_agency_adaptation(
         test_idx = [common[i] for i in test_part]
         expert = fit_agency_expert([rows[i] for i in train_idx], project)
         agency[test_idx] = agency_proba(expert, [prepared[i] for i in test_idx], labels)
-    scored = common
+    scored = common  # rows of categories too rare for a fold are trained on, never scored
     gold_scored = [gold[i] for i in scored]
     truth = np.array([labels.index(g) for g in gold_scored])
     f1_by_alpha: dict[str, float] = {}
