@@ -37,6 +37,10 @@ class Settings:
     inbox_retry_cap: float = 30.0
     # Console session cookie carries `Secure` (turn off only for plain-http localhost tests).
     console_cookie_secure: bool = True
+    # Crisis alerts: Telegram chats of the on-duty staff, told at once; an alert nobody
+    # acknowledges within `crisis_escalate_minutes` is escalated (and told again).
+    crisis_notify_telegram: tuple[str, ...] = ()
+    crisis_escalate_minutes: float = 5.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,8 +69,14 @@ class Settings:
         try:
             chat_interval = float(os.environ.get("TELEGRAM_CHAT_INTERVAL", "1.0"))
             retry_cap = float(os.environ.get("INBOX_RETRY_CAP", "30"))
+            escalate = float(os.environ.get("CRISIS_ESCALATE_MINUTES", "5"))
         except ValueError as exc:
             raise SettingsError(f"intervals must be numbers: {exc}") from exc
+        chats = tuple(c.strip() for c in os.environ.get("CRISIS_NOTIFY_TELEGRAM", "").split(",") if c.strip())
+        if any(not c.lstrip("-").isdigit() for c in chats):
+            raise SettingsError("CRISIS_NOTIFY_TELEGRAM must be a comma-separated list of Telegram chat ids")
+        if escalate <= 0:
+            raise SettingsError("CRISIS_ESCALATE_MINUTES must be positive")
         return cls(
             database_url=default_database_url(),
             rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
@@ -87,6 +97,8 @@ class Settings:
             action_health_url=os.environ.get("ACTION_HEALTH_URL", "").strip(),
             inbox_retry_cap=retry_cap,
             console_cookie_secure=os.environ.get("CONSOLE_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
+            crisis_notify_telegram=chats,
+            crisis_escalate_minutes=escalate,
         )
 
 

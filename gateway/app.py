@@ -12,6 +12,7 @@ from aiohttp import ClientSession, web
 
 from fengqiao.settings import Settings, get_settings, rasa_api_token
 from gateway import cards, chat, console
+from gateway.crisis import CrisisScreen, CrisisWatch
 from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
 from gateway.keys import HTTP, MESSAGING, SETTINGS
 from gateway.outbox import (
@@ -74,7 +75,8 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     outbox = Outbox(sessions)
-    m = Messaging(sessions=sessions, inbox=Inbox(sessions), outbox=outbox, hub=WebHub(outbox))
+    screen = CrisisScreen(settings.crisis_notify_telegram)
+    m = Messaging(sessions=sessions, inbox=Inbox(sessions, screen), outbox=outbox, hub=WebHub(outbox))
     m.material = _material_recorder(sessions, settings)
     turn = rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url,
                      settings.rasa_token or rasa_api_token())
@@ -83,6 +85,8 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker")]
     scanner = NotificationScanner(sessions, render)
     tasks.append(asyncio.create_task(scan_forever(scanner, m.deliver), name="notifications"))
+    watch = CrisisWatch(sessions, screen, settings.crisis_escalate_minutes, m.deliver)
+    tasks.append(asyncio.create_task(watch.run(), name="crisis-watch"))
     if settings.telegram_bot_token:
         from gateway.tg.channel import TelegramChannel
 

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -64,9 +64,17 @@ class Inbound:
 class Inbox:
     """Database operations on the inbox (synchronous; call them through `asyncio.to_thread`)."""
 
-    def __init__(self, sessions: sessionmaker) -> None:
-        """Bind to the case database's session factory."""
+    def __init__(self, sessions: sessionmaker, screen: Screen | None = None) -> None:
+        """Bind to the case database's session factory.
+
+        Args:
+            sessions: the case database's session factory.
+            screen: the danger pre-check, run on every stored message inside the storing
+                transaction (gateway.crisis.CrisisScreen).
+        """
         self.sessions = sessions
+        self.screen = screen
+        self.urgent: dict[str, Any] = {}  # conversation id → what the pre-check did (read by kick)
 
     def store(self, message: Inbound) -> tuple[int, bool]:
         """Store a message under its unique key.
@@ -82,8 +90,12 @@ class Inbox:
                     payload=message.payload, status="pending", attempts=0, delay_notified=False,
                 )
                 session.add(row)
-                self._remember_script(session, message)
+                state = self._remember_script(session, message)
                 session.flush()
+                if self.screen is not None:
+                    screened = self.screen(session, row, state)
+                    if screened is not None:
+                        self.urgent[message.conversation_id] = screened
                 return row.id, True
         except IntegrityError:
             with self.sessions() as session:
@@ -96,7 +108,7 @@ class Inbox:
                 return found, False
 
     @staticmethod
-    def _remember_script(session, message: Inbound) -> None:  # type: ignore[no-untyped-def]
+    def _remember_script(session, message: Inbound) -> ChatConversation:  # type: ignore[no-untyped-def]
         state = session.get(ChatConversation, message.conversation_id)
         if state is None:
             state = ChatConversation(conversation_id=message.conversation_id, channel=message.channel,
@@ -105,6 +117,7 @@ class Inbox:
         if message.kind == "text" and message.text and not message.text.startswith("/"):
             state.script = script_of(message.text)
             state.updated_at = utcnow()
+        return state
 
     def pending_conversations(self) -> list[str]:
         """Return every conversation with a pending message (for recovery after a restart)."""
@@ -142,9 +155,12 @@ class Inbox:
                 return None
             state = session.get(ChatConversation, conversation_id)
             agent = state.agent_id if state else None
-            claimed = Claimed(row, state.script if state else "simplified", agent, bool(row.dispatched))
+            claimed = Claimed(row, state.script if state else "simplified", agent, bool(row.dispatched),
+                              state.crisis_since if state else None)
             next_at = _aware(row.next_attempt_at)
-            if (next_at is None or next_at <= utcnow()) and agent is None and row.kind in TURN_KINDS:
+            held = claimed.crisis_since is not None and not (row.payload or {}).get("release")
+            if (next_at is None or next_at <= utcnow()) and agent is None and row.kind in TURN_KINDS \
+                    and not held:
                 row.dispatched = True
             return claimed
 
@@ -166,6 +182,54 @@ class Inbox:
             row.status = status
             row.processed_at = utcnow()
             return add_outgoing(session, row.conversation_id, replies)
+
+    def hold(self, row_id: int, replies: list[Outgoing]) -> list[int]:
+        """Keep a message during a crisis (status ``held``: not sent to the dialogue, not lost)."""
+        return self.complete(row_id, "held", replies)
+
+    def resume(self, row_id: int) -> list[int]:
+        """End the conversation's crisis: the person is safe or asks to go on.
+
+        In one transaction: the crisis state is cleared, every held message is put back in the
+        queue marked ``release`` (its grievance goes on to the dialogue, in order), and this
+        message is answered. When nothing worth sending on was held, the bot's last question
+        before the crisis is asked again, so the citizen knows where they were.
+        """
+        from gateway.crisis import MIN_GRIEVANCE, last_question, texts
+
+        with self.sessions.begin() as session:
+            row = session.get(InboxMessage, row_id, with_for_update=True)
+            if row is None or row.status != "pending":
+                return []
+            state = session.get(ChatConversation, row.conversation_id, with_for_update=True)
+            since = state.crisis_since if state else None
+            held = list(session.execute(
+                select(InboxMessage).where(InboxMessage.conversation_id == row.conversation_id,
+                                           InboxMessage.status == "held").order_by(InboxMessage.id)
+            ).scalars())
+            forward = 0
+            for item in held:
+                payload = dict(item.payload or {})
+                text = payload.get("grievance", item.text) if "danger" in payload else item.text
+                payload["release"] = True
+                payload["grievance"] = text if len(text or "") >= MIN_GRIEVANCE else ""
+                forward += bool(payload["grievance"])
+                item.payload = payload
+                item.status = "pending"
+                item.dispatched = False
+            script = state.script if state else "simplified"
+            if state is not None:
+                state.crisis_since = None
+                state.crisis_alert_id = None
+            replies = texts()["replies"]
+            items = [Outgoing(render(replies["resume" if forward else "resume_nothing_held"], script),
+                              reply_to=row.external_key, kind="notice")]
+            question = None if forward else last_question(session, row.conversation_id, since)
+            if question is not None:
+                items.append(question)
+            row.status = "done"
+            row.processed_at = utcnow()
+            return add_outgoing(session, row.conversation_id, items)
 
     def postpone(self, row_id: int, delay: float, notice: Outgoing | None) -> list[int]:
         """Count a failed attempt, schedule the next one and maybe tell the citizen once."""
@@ -192,9 +256,11 @@ class Claimed:
     script: str
     agent: str | None
     already_sent: bool
+    crisis_since: datetime | None = None
 
 
 Turn = Callable[[InboxMessage, bool], Awaitable[list[BotReply] | None]]
+Screen = Callable[[Any, InboxMessage, ChatConversation], Any]
 
 
 @dataclass
@@ -248,9 +314,22 @@ class InboxWorker:
         self.sweep_interval = sweep_interval
         self.running: dict[str, asyncio.Task[None]] = {}
         self.dirty: set[str] = set()
+        self.background: set[asyncio.Task[None]] = set()
 
     def kick(self, conversation_id: str) -> None:
-        """Make sure the conversation's pending messages get processed."""
+        """Make sure the conversation's pending messages get processed.
+
+        A crisis reply stored by the danger pre-check goes out now, ahead of any backlog, and a
+        mediator watching the conversation is alerted at once.
+        """
+        screened = self.m.inbox.urgent.pop(conversation_id, None)
+        if screened is not None:
+            self.m.publish(conversation_id, {"from": "system", "event": "crisis", "alert_id": screened.alert_id,
+                                             "kind": screened.verdict.kind,
+                                             "numbers": list(screened.verdict.numbers)})
+            task = asyncio.create_task(self.m.deliver([conversation_id]))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         self.dirty.add(conversation_id)
         if conversation_id not in self.running:
             task = asyncio.create_task(self._drain(conversation_id))
@@ -313,6 +392,16 @@ class InboxWorker:
         self.m.publish(conversation_id, {"from": "citizen", "id": row.external_key, "kind": row.kind,
                                          "text": row.text, "payload": _public(row.payload)})
         replies: list[Outgoing]
+        if claimed.crisis_since is not None and not agent and row.kind in TURN_KINDS \
+                and not (row.payload or {}).get("release"):
+            await self._during_crisis(claimed)
+            return
+        if (row.payload or {}).get("danger") and not (row.payload or {}).get("release"):
+            # answered by the pre-check; with a human owning the chat it is relayed, not held
+            ids = await asyncio.to_thread(self.m.inbox.complete, row.id, "relayed" if agent else "held", [])
+            if ids:
+                await self.m.deliver([conversation_id])
+            return
         if row.kind == "material" and self.m.material is not None:
             number = await asyncio.to_thread(self.m.material, row)
             text = NOTICE_MATERIAL_SAVED.format(case_number=number) if number else NOTICE_MATERIAL_NO_CASE
@@ -323,6 +412,8 @@ class InboxWorker:
             replies = []  # a human owns the conversation: the bot stays silent
         elif row.kind == "unsupported":
             replies = [Outgoing(render(NOTICE_UNSUPPORTED, script), reply_to=row.external_key, kind="notice")]
+        elif (row.payload or {}).get("release") and not (row.payload or {}).get("grievance"):
+            replies = []  # held during a crisis, nothing in it for the intake
         else:
             bot = await self.turn(row, claimed.already_sent)
             if bot is None:
@@ -346,6 +437,26 @@ class InboxWorker:
                                              "buttons": reply.buttons})
         if ids:
             await self.m.deliver([conversation_id])
+
+
+    async def _during_crisis(self, claimed: Claimed) -> None:
+        """A message while the person may be in danger: resume when safe, else hold and stay."""
+        from gateway.crisis import follow_up, is_resume
+
+        row = claimed.row
+        payload = row.payload or {}
+        if not payload.get("danger") and is_resume(row.text):
+            ids = await asyncio.to_thread(self.m.inbox.resume, row.id)
+            self.kick(row.conversation_id)  # the released messages go on to the dialogue, in order
+        else:
+            replies = [] if payload.get("danger") else [
+                Outgoing(follow_up(("110", "120", "12356"), claimed.script), reply_to=row.external_key,
+                         kind="crisis")]
+            ids = await asyncio.to_thread(self.m.inbox.hold, row.id, replies)
+        for item in await asyncio.to_thread(self.m.outbox.texts_of, ids):
+            self.m.publish(row.conversation_id, {"from": "bot", "reply_to": row.external_key, "text": item})
+        if ids:
+            await self.m.deliver([row.conversation_id])
 
 
 def _public(payload: dict[str, Any]) -> dict[str, Any]:
@@ -387,8 +498,12 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
                 if known is not None:
                     log.info("turn %s was already in Rasa's tracker: replies recovered", row.id)
                     return known
-            return await send_turn(session, rasa_url, row.conversation_id, row.text,
-                                   {"channel": row.channel, "message_key": row.external_key})
+            payload = row.payload or {}
+            text, metadata = row.text, {"channel": row.channel, "message_key": row.external_key}
+            if payload.get("release"):  # held during a crisis: only the grievance goes on
+                text = payload.get("grievance") or row.text
+                metadata["crisis_handled"] = True
+            return await send_turn(session, rasa_url, row.conversation_id, text, metadata)
         except RasaUnavailable as exc:
             log.warning("rasa turn failed for %s: %s", mask_pii(row.conversation_id)[:16], exc)
             return None

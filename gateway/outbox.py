@@ -167,6 +167,15 @@ class Outbox:
             ).scalar()
             return int(found or 0)
 
+    def texts_of(self, ids: list[int]) -> list[str]:
+        """Return the texts of outbox rows, in order (for the live feed)."""
+        if not ids:
+            return []
+        with self.sessions() as session:
+            return list(session.execute(
+                select(OutboxMessage.text).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+            ).scalars())
+
     def replies_to(self, conversation_id: str, reply_to: str) -> list[OutboxMessage]:
         """Return the stored replies to one inbound message."""
         with self.sessions() as session:

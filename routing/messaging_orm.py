@@ -77,6 +77,10 @@ class ChatConversation(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64))
     agent_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The danger check found a person in danger: the ordinary intake pauses until the citizen
+    # says they are safe or asks to go on; their messages are held, not lost.
+    crisis_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    crisis_alert_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class RelayCursor(Base):

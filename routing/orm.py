@@ -119,6 +119,32 @@ class Alert(Base):
     excerpt: Mapped[str] = mapped_column(Text)
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Crisis alerts (the danger check): what kind, where, through which channel, who answered.
+    kind: Mapped[str | None] = mapped_column(String(24))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    place: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AlertEvent(Base):
+    """One step in an alert's life (raised, notified, message, acknowledged, escalated, linked).
+
+    Append-only, like the case events: the record that no alert was hidden or left unanswered.
+    """
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class HandoffRequest(Base):
