@@ -9,7 +9,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from fengqiao.settings import Settings
-from gateway.console import live, reception, views
+from gateway.console import alerts, live, reception, views
 from gateway.console.keys import (
     CASES,
     CONSOLE_SETTINGS,
@@ -71,6 +71,7 @@ def create_console(settings: Settings, main_app: web.Application | None = None, 
         console[MAIN_APP] = main_app
     console.cleanup_ctx.append(_database)
     views.setup(console)
+    alerts.setup(console)
     live.setup(console)
     reception.setup(console)
     return console

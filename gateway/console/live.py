@@ -49,8 +49,19 @@ def _main(request: web.Request) -> web.Application | None:
 
 
 async def _case(request: web.Request, need_work: bool) -> tuple[str, str]:
-    """Return (case number, conversation id) of a visible case, or raise 404/403."""
+    """Return (case number, conversation id) of a visible case, or raise 404/403.
+
+    Under ``/alerts/{alert}/…`` the target is the conversation of a crisis alert (there may be
+    no case yet): the label is ``alert:<id>``.
+    """
     me = active(request).principal
+    if "alert" in request.match_info:
+        from gateway.console.alerts import conversation_of
+
+        label, conversation_id = await conversation_of(request)
+        if need_work and not me.can("takeover"):
+            raise web.HTTPForbidden(text="无权接管此对话")
+        return label, conversation_id
     number = request.match_info["number"]
 
     def work(s: Session) -> tuple[str, str, bool]:
@@ -68,6 +79,11 @@ async def _case(request: web.Request, need_work: bool) -> tuple[str, str]:
     return case_number, conversation_id
 
 
+def _number(label: str) -> str | None:
+    """The case number of a live target (None for an alert's conversation)."""
+    return None if label.startswith("alert:") else label
+
+
 def _feed_item(event: dict[str, Any], me_id: str) -> dict[str, Any] | None:
     source = event.get("from")
     if source == "system":
@@ -77,6 +93,9 @@ def _feed_item(event: dict[str, Any], me_id: str) -> dict[str, Any] | None:
             return {"type": "owner", "owner": agent, "mine": agent == me_id}
         if kind == "handed_back":
             return {"type": "owner", "owner": None, "mine": False}
+        if kind == "crisis":
+            return {"type": "crisis", "alert_id": event.get("alert_id"), "kind": event.get("kind"),
+                    "numbers": event.get("numbers") or []}
         return None
     text = event.get("text")
     if not isinstance(text, str) or not text:
@@ -98,8 +117,8 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
         await ws.send_json({"type": "unavailable", "text": NOTICE_OFF})
         await ws.close()
         return ws
-    await db.run(request, lambda s: audit(s, me.user_id, me.username, "watch", case_number=case_number,
-                                          ip=ip_of(request)))
+    await db.run(request, lambda s: audit(s, me.user_id, me.username, "watch", {"target": case_number},
+                                          case_number=_number(case_number), ip=ip_of(request)))
     feed = relay.subscribe(main, conversation_id)
     try:
         current = await asyncio.to_thread(relay.owner, main, conversation_id)
@@ -147,8 +166,9 @@ async def _relay_call(request: web.Request, action: str, text: str | None = None
     detail = {"conversation": mask_pii(conversation_id)[:40]}
     if text is not None:
         detail["length"] = str(len(text))
-    await db.run(request, lambda s: audit(s, me.user_id, me.username, action, detail, case_number=case_number,
-                                          ip=ip_of(request)))
+    detail["target"] = case_number
+    await db.run(request, lambda s: audit(s, me.user_id, me.username, action, detail,
+                                          case_number=_number(case_number), ip=ip_of(request)))
     return web.json_response({"ok": True})
 
 
@@ -180,4 +200,8 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/cases/{number}/takeover", takeover_post, name="console.takeover")
     app.router.add_post("/cases/{number}/handback", handback_post, name="console.handback")
     app.router.add_post("/cases/{number}/reply", reply_post, name="console.reply")
+    app.router.add_get("/alerts/{alert}/live", live_socket, name="console.alert_live")
+    app.router.add_post("/alerts/{alert}/takeover", takeover_post, name="console.alert_takeover")
+    app.router.add_post("/alerts/{alert}/handback", handback_post, name="console.alert_handback")
+    app.router.add_post("/alerts/{alert}/reply", reply_post, name="console.alert_reply")
 
