@@ -36,6 +36,16 @@ def original_text(tracker: Tracker) -> str:
     return ""
 
 
+def crisis_handled(tracker: Tracker) -> bool:
+    """Tell whether the gateway's danger check already answered this message's danger.
+
+    A grievance held during a crisis reaches the dialogue later with ``crisis_handled`` in its
+    metadata: the emergency answer is not repeated.
+    """
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return bool(metadata.get("crisis_handled"))
+
+
 def normalised_text(tracker: Tracker) -> str:
     """Return the latest message as NLU saw it (NFKC + Simplified)."""
     return (tracker.latest_message or {}).get("text") or ""

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     FORM_SLOTS,
     channel_of,
+    crisis_handled,
     log_failure,
     masked_phone,
     original_text,
@@ -58,7 +59,7 @@ def analysis_slots(result: Analysis) -> dict[str, Any]:
 
 def _crisis_net(dispatcher: CollectingDispatcher, tracker: Tracker, result: Analysis) -> None:
     """Safety net: danger words inside a narrative get the emergency answer and a red alert."""
-    if not result.crisis:
+    if not result.crisis or crisis_handled(tracker):
         return
     dispatcher.utter_message(response="utter_crisis")
     try:

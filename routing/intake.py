@@ -87,7 +87,7 @@ def analyse(text: str) -> Analysis:
     Returns:
         An `Analysis`; fields the text does not support are None.
     """
-    from routing import classifier, entities, risk
+    from routing import classifier, entities, risk, safety
 
     normalised = normalise(text)
     result = classifier.load().classify(normalised)
@@ -117,5 +117,5 @@ def analyse(text: str) -> Analysis:
         people_count=found.people_count,
         risk_level=assessed.level,
         risk_reasons=tuple(r.label for r in assessed.reasons),
-        crisis=any(r.code in CRISIS_CODES for r in assessed.reasons),
+        crisis=any(r.code in CRISIS_CODES for r in assessed.reasons) or safety.check(text).danger,
     )

@@ -288,6 +288,10 @@ class CaseService:
             from routing.case_life import record_filing  # local: case_life imports this module
 
             record_filing(session, case, routed, today, actor)
+            # A crisis the danger check raised in this conversation before filing joins the case.
+            from routing.safety.alerts import link_open_alerts
+
+            link_open_alerts(session, case)
             return _view(case)
 
     def get_case(self, case_number: str, channel_user_id: str | None = None) -> CaseView:

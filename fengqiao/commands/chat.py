@@ -10,6 +10,9 @@ import urllib.request
 import uuid
 
 from fengqiao.settings import get_settings
+from gateway.crisis import danger_reply
+from gateway.script import script_of
+from routing import safety
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         if text.isdigit() and 0 < int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
+        else:  # the danger check comes first here too (the gateway does it for web and Telegram)
+            verdict = safety.check(text)
+            if verdict.danger:
+                print(f"助手：{danger_reply(verdict, script_of(text))}")
         try:
             replies = _turn(url, sender, text)
         except (urllib.error.URLError, OSError) as exc:
