@@ -160,6 +160,17 @@ def _history_reasons(history: RiskHistory) -> list[RiskReason]:
     return out
 
 
+def _crisis_reason(text: str) -> RiskReason | None:
+    """The danger check's finding as a red flag (a failed check is not a reason on the record)."""
+    from routing import safety
+    from routing.safety.alerts import KIND_LABELS
+
+    verdict = safety.check(text)
+    if not verdict.danger or verdict.failed:
+        return None
+    return RiskReason("crisis", f"危机识别：{KIND_LABELS.get(verdict.kind, verdict.kind)}", 10)
+
+
 def assess(
     text: str,
     *,
@@ -187,6 +198,10 @@ def assess(
         if pattern.search(text):
             reasons.append(RiskReason(code, lab, weight))
             red = red or trigger
+    crisis = _crisis_reason(text)
+    if crisis is not None and not any(r.code in ("self_harm", "violence", "ongoing_danger") for r in reasons):
+        reasons.append(crisis)
+        red = True
     people = people if people is not None else count_people(text)
     amount = amount if amount is not None else amount_yuan(text)
     labour = dispute_type == "labour_wage" or "工资" in text or "欠薪" in text
