@@ -56,7 +56,7 @@ def rasa_server(ports, tmp_path_factory) -> Iterator[Service]:
     service = rasa_service(ports["rasa"], ports["actions"], logs, tracker)
     service.start()
     try:
-        service.wait_ready(240)
+        service.wait_ready(480)
         yield service
     finally:
         service.stop()
