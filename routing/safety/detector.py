@@ -5,7 +5,7 @@ Steps for one message:
 2. look for every lexicon rule in every window; a rule's guard (``unless``) found in the same
    window cancels it there (a consumer complaint about pesticide, a fall years ago, a report
    from the news). Strong rules fire alone; weak cues fire when two different ones meet;
-3. score every window with the model; its best window counts when above ``model.THRESHOLD``;
+3. score every sentence with the model; the best one counts when above ``model.THRESHOLD``;
 4. the message is dangerous when step 2 or 3 fired. Kinds come from the rules (or, model only,
    from the kind model), ordered by ``KINDS``; evidence lists the cues found.
 """
@@ -104,9 +104,11 @@ def detect(text: str) -> DangerVerdict:
     """
     lex = lexicon.load()
     bundle = model.load()
-    parts = lexicon.windows(lex.prepare(text))
+    prepared = lex.prepare(text)
+    parts = lexicon.windows(prepared)
     hits = firing(find_hits(lex, parts))
-    score, best = model.score(bundle, parts)
+    sentences = lexicon.sentences(prepared)
+    score, best = model.score(bundle, sentences)
     if not hits and score < model.THRESHOLD:
         return DangerVerdict.safe(score)
     if hits:
@@ -115,7 +117,7 @@ def detect(text: str) -> DangerVerdict:
         third = any(is_third_party(lex, h) for h in hits if h.rule.kind == kinds[0])
         imminent = _imminent(lex, hits)
     else:
-        window = parts[best]
+        window = sentences[best]
         kinds = (model.guess_kind(bundle, window),)
         evidence = ("模型:" + _BLANK.sub("", window)[:MAX_CUE_CHARS],)
         third = bool(lex.third_person.search(window)) and not lex.first_person_victim.search(window)
