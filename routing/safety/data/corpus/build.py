@@ -4,8 +4,10 @@ Deterministic: the same sources always give the same file. Run
 ``python -m routing.safety.data.corpus.build`` after editing a source; the JSONL is committed.
 
 Sources (all written for this project; nothing is taken from real citizens' messages):
-    danger.tsv, danger_variants.tsv  kind, third_party, sentence
-    hard_negatives.txt               everyday sentences with strong words
+    danger.tsv, danger_variants.tsv,
+    danger_more.tsv                  kind, third_party, sentence
+    hard_negatives.txt,
+    hard_negatives_more.txt          everyday sentences with strong words
     grievances.txt                   ordinary grievance narratives used as message bodies
 Each danger sentence and hard negative appears short and inside a long narrative; about a fifth
 of the messages are converted to Traditional characters (OpenCC s2t / s2hk).
@@ -72,12 +74,12 @@ def _script_of(text: str) -> str:
 
 def _danger_rows(grievances: list[str]) -> list[dict]:
     rows = []
-    for source in ("danger.tsv", "danger_variants.tsv"):
+    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv"):
         for n, line in enumerate(_lines(source)):
             kind, third, sentence = line.split("\t")
             group = f"{source.split('.')[0]}:{n:03d}"
             forms = [("short", sentence), ("embedded", _embed(sentence, group, grievances))]
-            if source == "danger.tsv" and n % 3 == 0:
+            if source != "danger_variants.tsv" and n % 3 == 0:
                 forms.append(("embedded2", _embed(sentence, group + "b", grievances)))
             for form, text in forms:
                 if _script_of(sentence) == "simplified":
@@ -94,8 +96,10 @@ def _danger_rows(grievances: list[str]) -> list[dict]:
 
 def _negative_rows(grievances: list[str]) -> list[dict]:
     rows = []
-    for n, sentence in enumerate(_lines("hard_negatives.txt")):
-        group = f"hard_negatives:{n:03d}"
+    sentences = [("hard_negatives", s) for s in _lines("hard_negatives.txt")]
+    sentences += [("hard_negatives_more", s) for s in _lines("hard_negatives_more.txt")]
+    for n, (source, sentence) in enumerate(sentences):
+        group = f"{source}:{n:03d}"
         forms = [("short", sentence), ("embedded", _embed(sentence, group, grievances))]
         if n % 4 == 0:
             forms.append(("embedded2", _embed(sentence, group + "b", grievances)))
