@@ -76,7 +76,7 @@ def _script_of(text: str) -> str:
 
 def _danger_rows(grievances: list[str]) -> list[dict]:
     rows = []
-    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv"):
+    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv"):
         for n, line in enumerate(_lines(source)):
             kind, third, sentence = line.split("\t")
             group = f"{source.split('.')[0]}:{n:03d}"
@@ -102,6 +102,7 @@ def _negative_rows(grievances: list[str]) -> list[dict]:
     sentences += [("hard_negatives_more", s) for s in _lines("hard_negatives_more.txt")]
     sentences += [("hard_negatives_third", s) for s in _lines("hard_negatives_third.txt")]
     sentences += [("hard_negatives_fourth", s) for s in _lines("hard_negatives_fourth.txt")]
+    sentences += [("hard_negatives_fifth", s) for s in _lines("hard_negatives_fifth.txt")]
     for n, (source, sentence) in enumerate(sentences):
         group = f"{source}:{n:03d}"
         forms = [("short", sentence), ("embedded", _embed(sentence, group, grievances))]
