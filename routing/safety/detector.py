@@ -37,8 +37,11 @@ def find_hits(lex: lexicon.Lexicon, parts: list[str]) -> list[Hit]:
     """Return the rule matches over the windows: the first per strong rule and window, every
     distinct cue of a weak rule (two different weak cues make a finding)."""
     hits = []
+    whole = "。".join(parts)
+    # One search over the whole text first: most rules find nothing and are skipped.
+    rules = [rule for rule in lex.rules if rule.pattern.search(whole)]
     for window in parts:
-        for rule in lex.rules:
+        for rule in rules:
             if rule.strong:
                 match = rule.find(window)
                 matches = [match] if match is not None else []

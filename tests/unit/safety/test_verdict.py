@@ -97,14 +97,22 @@ def test_training_is_deterministic() -> None:
     assert (model.score(first, probe) == model.score(second, probe))
 
 
+def test_plain_python_scoring_equals_the_fitted_pipeline() -> None:
+    bundle = model.load()
+    sentences = ["我已经买好了农药今晚就喝", "小区电梯坏了三个月没人修", "我爸在工地摔下来了", "x"]
+    expected = bundle["danger"].predict_proba(bundle["vectorizer"].transform(sentences))[:, 1]
+    for sentence, want in zip(sentences, expected, strict=True):
+        assert abs(model.sentence_probability(bundle, sentence) - want) < 1e-9
+
+
 def test_a_long_message_is_checked_within_budget() -> None:
     text = ("我在厂里干了五年，老板一直拖欠工资，去劳动监察大队反映了好几次都没有结果。" * 6)[:400]
     check(text)
     timings = []
     for _ in range(30):
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: the machine running the tests may be busy
         check(text)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     timings.sort()
-    # 5 ms is the target on an idle machine (see bench/crisis/README.md); a shared CI box gets 4x.
-    assert timings[int(0.95 * len(timings)) - 1] < 0.020
+    # 5 ms is the target (measured in bench/crisis/README.md); twice that here against flakiness.
+    assert timings[int(0.95 * len(timings)) - 1] < 0.010
