@@ -55,9 +55,11 @@ def _complaint_sentences(rows: list[dict]) -> list[str]:
 
 
 def _judge(lex: lexicon.Lexicon, bundle: dict, text: str) -> tuple[bool, float]:
-    parts = lexicon.windows(lex.prepare(text))
-    fired = bool(detector.firing(detector.find_hits(lex, parts)))
-    return fired, model.score(bundle, lexicon.sentences(lex.prepare(text)))[0]
+    """Whether the rules fire (with the model's support of weak cues) and the model's score."""
+    prepared = lex.prepare(text)
+    score = model.score(bundle, lexicon.sentences(prepared))[0]
+    fired = bool(detector.firing(detector.find_hits(lex, lexicon.windows(prepared)), score))
+    return fired, score
 
 
 def run(folds: int) -> dict:

@@ -4,7 +4,8 @@ Steps for one message:
 1. prepare the text (``lexicon.Lexicon.prepare``) and cut it into sentence windows;
 2. look for every lexicon rule in every window; a rule's guard (``unless``) found in the same
    window cancels it there (a consumer complaint about pesticide, a fall years ago, a report
-   from the news). Strong rules fire alone; weak cues fire when two different ones meet;
+   from the news). Strong rules fire alone; weak cues (a means named, a place, 走投无路 …) fire
+   when two different ones meet or when the model's score reaches ``model.SUPPORT_THRESHOLD``;
 3. score every sentence with the model; the best one counts when above ``model.THRESHOLD``;
 4. the message is dangerous when step 2 or 3 fired. Kinds come from the rules (or, model only,
    from the kind model), ordered by ``KINDS``; evidence lists the cues found.
@@ -55,12 +56,17 @@ def find_hits(lex: lexicon.Lexicon, parts: list[str]) -> list[Hit]:
     return hits
 
 
-def firing(hits: list[Hit]) -> list[Hit]:
-    """Strong hits, plus weak ones when at least two different weak cues were found."""
+def firing(hits: list[Hit], score: float = 0.0) -> list[Hit]:
+    """Strong hits, plus weak ones when the model, below its own threshold, still finds the
+    message rather dangerous (``model.SUPPORT_THRESHOLD``: a weak cue and a moderate score
+    support each other), or when two different weak cues (not support-only ones) were found."""
     strong = [h for h in hits if h.rule.strong]
     weak = [h for h in hits if not h.rule.strong]
-    if len({h.cue for h in weak}) >= 2:
+    if weak and score >= model.SUPPORT_THRESHOLD:
         return strong + weak
+    paired = [h for h in weak if not h.rule.support_only]
+    if len({h.cue for h in paired}) >= 2:
+        return strong + paired
     return strong
 
 
@@ -109,9 +115,9 @@ def detect(text: str) -> DangerVerdict:
     bundle = model.load()
     prepared = lex.prepare(text)
     parts = lexicon.windows(prepared)
-    hits = firing(find_hits(lex, parts))
     sentences = lexicon.sentences(prepared)
     score, best = model.score(bundle, sentences)
+    hits = firing(find_hits(lex, parts), score)
     if not hits and score < model.THRESHOLD:
         return DangerVerdict.safe(score)
     if hits:

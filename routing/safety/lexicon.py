@@ -34,6 +34,7 @@ class Rule:
     pattern: re.Pattern[str]
     strong: bool
     imminent: bool
+    support_only: bool
     unless: re.Pattern[str] | None
 
     def find(self, window: str) -> re.Match[str] | None:
@@ -101,6 +102,7 @@ def load(path: Path = LEXICON_FILE) -> Lexicon:
             kind=r["kind"],
             pattern=_compile(r["pattern"], terms),
             strong=r.get("strength", "strong") == "strong",
+            support_only=r.get("strength") == "support",
             imminent=bool(r.get("imminent", False)),
             unless=_compile(r["unless"], terms) if r.get("unless") else None,
         )

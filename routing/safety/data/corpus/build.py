@@ -6,7 +6,7 @@ Deterministic: the same sources always give the same file. Run
 Sources (all written for this project; nothing is taken from real citizens' messages):
     danger.tsv, danger_variants.tsv,
     danger_more.tsv, danger_third.tsv,
-    danger_fourth.tsv … danger_sixth.tsv  kind, third_party, sentence
+    danger_fourth.tsv … danger_seventh.tsv  kind, third_party, sentence
     hard_negatives.txt, hard_negatives_more.txt,
     hard_negatives_third.txt … hard_negatives_sixth.txt  everyday sentences with strong words
     grievances.txt                   ordinary grievance narratives used as message bodies
@@ -75,7 +75,7 @@ def _script_of(text: str) -> str:
 
 def _danger_rows(grievances: list[str]) -> list[dict]:
     rows = []
-    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv", "danger_sixth.tsv"):
+    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv", "danger_sixth.tsv", "danger_seventh.tsv"):
         for n, line in enumerate(_lines(source)):
             kind, third, sentence = line.split("\t")
             group = f"{source.split('.')[0]}:{n:03d}"
