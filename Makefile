@@ -18,6 +18,7 @@ MODEL := models/fengqiao.tar.gz
 RASA_DATA := --domain bot/domain --data nlu_data bot/rules bot/stories
 DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.pyc' 2>/dev/null)
 CLASSIFIER_SOURCES := $(shell find routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
+SAFETY_SOURCES := routing/data/complaints/generated.csv $(shell find routing/safety -type f -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: help setup run test test-fast lint format train bench db clean browser-deps
 
@@ -26,7 +27,7 @@ help: ## list the tasks
 
 EMULATOR := tests/e2e/emulator/node_modules/.installed
 
-setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained db ## both venvs, trained models, migrated and seeded database
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.joblib db ## both venvs, trained models, migrated and seeded database
 
 # The Telegram Bot API emulator for the end-to-end tests (npm telegram-test-api, gitignored node_modules)
 $(EMULATOR): tests/e2e/emulator/package.json
@@ -55,6 +56,10 @@ models/classifier/.trained: $(VENV)/.installed $(CLASSIFIER_SOURCES)
 	$(PY) -m fengqiao.cli train-classifier --out models/classifier
 	@touch $@
 
+# The danger check's model (routing/safety): also trained on first use when missing or stale
+models/safety/model.joblib: $(VENV)/.installed $(SAFETY_SOURCES)
+	$(PY) -m fengqiao.cli train-safety
+
 db: $(VENV)/.installed ## create / migrate the database and load demo data
 	$(PY) -m fengqiao.cli db upgrade
 	$(PY) -m fengqiao.cli db seed
@@ -65,6 +70,7 @@ run: setup ## start Rasa, the action server and the web chat (SQLite)
 train: $(RVENV)/.installed ## retrain the dialogue model and the classifier
 	$(RASA) train --force --config config.yml $(RASA_DATA) --out models --fixed-model-name fengqiao
 	$(PY) -m fengqiao.cli train-classifier --out models/classifier && touch models/classifier/.trained
+	$(PY) -m fengqiao.cli train-safety
 
 test: setup $(EMULATOR) browser-deps ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
 	$(RASA) data validate --fail-on-warnings --config config.yml $(RASA_DATA)

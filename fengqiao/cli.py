@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "fengqiao.commands.deadline",
     "fengqiao.commands.classify",
     "fengqiao.commands.train_classifier",
+    "fengqiao.commands.train_safety",
     "fengqiao.commands.sweep",
     "fengqiao.commands.reception",
     "fengqiao.commands.user",

@@ -1,0 +1,212 @@
+"""The danger model: character n-grams and logistic regression over the crisis corpus.
+
+It reads the prepared text sentence by sentence (``lexicon.sentences``), so a danger sentence at
+the end of a long grievance is scored on its own and not diluted by the story before it (pairs
+of sentences, which the rules also read, raised the model's false alarms in cross-validation). Training is
+deterministic (liblinear, fixed data order) and needs no download; it runs at build time
+(``fengqiao train-safety``) or, when the stored model is missing or stale, on first use, and the
+result is cached under ``models/safety/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from routing.safety import lexicon
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
+CORPUS_FILE = CORPUS_DIR / "corpus.jsonl"
+COMPLAINTS_CSV = REPO_ROOT / "routing" / "data" / "complaints" / "generated.csv"
+MODEL_DIR = REPO_ROOT / "models" / "safety"
+MODEL_FILE = "model.joblib"
+# Probability above which the model alone calls a message dangerous. Chosen on the grouped
+# cross-validation of bench/crisis/cv.py (see bench/crisis/README.md): the lowest threshold whose
+# out-of-fold false alarms on the negatives stay within budget, to favour recall.
+THRESHOLD = 0.55
+# A weak lexicon cue (a means, a place, 走投无路 …) fires when the model's score reaches this:
+# fixed a priori, where the model alone raises a few per cent false alarms on hard negatives.
+SUPPORT_THRESHOLD = 0.35
+# Ordinary complaint sentences used as negatives (every n-th, to keep first-use training fast).
+COMPLAINT_STRIDE = 3
+# A few scenarios of the complaint corpus describe a person held (a relative in a pyramid-selling
+# den with the phone taken, a passport kept by an employer abroad, a child kept in a workshop):
+# danger by this check's definition, so they are not used as negatives.
+HELD_SCENARIOS = re.compile("传销组织|护照|不让他回家")
+_LOCK = threading.Lock()
+_CACHE: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Sentence-level training rows: prepared text, 1 for danger, the kind ('' for negatives)."""
+
+    texts: list[str]
+    labels: list[int]
+    kinds: list[str]
+
+
+def corpus_rows(path: Path = CORPUS_FILE) -> list[dict]:
+    """Return the crisis corpus rows (danger and hard negatives)."""
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def complaint_sentences(stride: int = COMPLAINT_STRIDE) -> list[str]:
+    """Sentences of the project's ordinary complaint corpus (negatives), de-duplicated."""
+    lex = lexicon.load()
+    seen: dict[str, None] = {}
+    with COMPLAINTS_CSV.open(newline="", encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f)):
+            if n % stride == 0 and not HELD_SCENARIOS.search(row["detail"]):
+                for sentence in lexicon.sentences(lex.prepare(row["detail"])):
+                    seen.setdefault(sentence, None)
+    return list(seen)
+
+
+def training_set(rows: list[dict], complaints: list[str]) -> TrainingSet:
+    """Sentence-level rows: each corpus component once (split into sentences for negatives)."""
+    lex = lexicon.load()
+    texts: list[str] = []
+    labels: list[int] = []
+    kinds: list[str] = []
+    done: set[str] = set()
+    for row in rows:
+        if row["component"] in done:
+            continue
+        done.add(row["component"])
+        prepared = lex.prepare(row["component"])
+        parts = [prepared] if row["label"] else lexicon.sentences(prepared)
+        for part in parts:
+            texts.append(part)
+            labels.append(int(row["label"]))
+            kinds.append(row["kind"])
+    texts += complaints
+    labels += [0] * len(complaints)
+    kinds += [""] * len(complaints)
+    return TrainingSet(texts, labels, kinds)
+
+
+def fit(data: TrainingSet) -> dict[str, Any]:
+    """Fit the vectorizer, the danger model and the kind model (for model-only verdicts)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    features = vectorizer.fit_transform(data.texts)
+    danger = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear")
+    danger.fit(features, data.labels)
+    pos = [i for i, label in enumerate(data.labels) if label]
+    kind = ComplementNB(alpha=0.3)
+    kind.fit(features[pos], [data.kinds[i] for i in pos])
+    return {"vectorizer": vectorizer, "danger": danger, "kind": kind}
+
+
+def fingerprint() -> str:
+    """Hash of everything the model is trained from (corpus, complaints, lexicon, settings)."""
+    digest = hashlib.sha256()
+    for path in (CORPUS_FILE, COMPLAINTS_CSV):
+        digest.update(path.read_bytes())
+    digest.update(lexicon.fingerprint_text().encode())
+    digest.update(f"{COMPLAINT_STRIDE}".encode())
+    return digest.hexdigest()[:16]
+
+
+def train(out_dir: Path | None = MODEL_DIR) -> dict[str, Any]:
+    """Train on the whole corpus; write the bundle to ``out_dir`` (skipped when None)."""
+    bundle = fit(training_set(corpus_rows(), complaint_sentences()))
+    bundle["fingerprint"] = fingerprint()
+    if out_dir is not None:
+        try:
+            import joblib
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            tmp = out_dir / (MODEL_FILE + ".tmp")
+            joblib.dump(bundle, tmp, compress=3)
+            tmp.replace(out_dir / MODEL_FILE)
+        except OSError:
+            pass  # a read-only checkout still gets the in-memory model
+    return bundle
+
+
+def load(model_dir: Path = MODEL_DIR) -> dict[str, Any]:
+    """Return the model: cached in memory, else the stored one if current, else trained now."""
+    with _LOCK:
+        if "bundle" not in _CACHE:
+            _CACHE["bundle"] = _load_or_train(model_dir)
+        return _CACHE["bundle"]
+
+
+def _load_or_train(model_dir: Path) -> dict[str, Any]:
+    path = model_dir / MODEL_FILE
+    if path.exists():
+        import joblib
+
+        try:
+            bundle = joblib.load(path)
+            if bundle.get("fingerprint") == fingerprint():
+                return bundle
+        except Exception:  # a damaged file is retrained below
+            pass
+    return train(model_dir)
+
+
+def clear_cache() -> None:
+    """Forget the loaded model (tests, retraining)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def _weights(bundle: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Map each n-gram to (idf, coefficient): the fitted model as plain Python for speed."""
+    if "weights" not in bundle:
+        vectorizer, danger = bundle["vectorizer"], bundle["danger"]
+        idf, coef = vectorizer.idf_, danger.coef_[0]
+        bundle["weights"] = {g: (float(idf[i]), float(coef[i])) for g, i in vectorizer.vocabulary_.items()}
+        bundle["intercept"] = float(danger.intercept_[0])
+    return bundle["weights"]
+
+
+def sentence_probability(bundle: dict[str, Any], sentence: str) -> float:
+    """The danger probability of one sentence: the same arithmetic as the fitted pipeline
+    (character 1-3-grams, sublinear tf × idf, l2 norm, logistic regression) without the
+    per-call overhead of scikit-learn, which would alone take the latency budget."""
+    weights = _weights(bundle)
+    counts: dict[str, int] = {}
+    text = " ".join(sentence.split())  # the vectorizer's whitespace folding
+    for n in (1, 2, 3):
+        for i in range(len(text) - n + 1):
+            gram = text[i : i + n]
+            if gram in weights:
+                counts[gram] = counts.get(gram, 0) + 1
+    norm = dot = 0.0
+    for gram, count in counts.items():
+        idf, coef = weights[gram]
+        value = (1.0 + math.log(count)) * idf
+        norm += value * value
+        dot += value * coef
+    decision = bundle["intercept"] + (dot / math.sqrt(norm) if norm else 0.0)
+    return 1.0 / (1.0 + math.exp(-decision))
+
+
+def score(bundle: dict[str, Any], parts: list[str]) -> tuple[float, int]:
+    """Return the highest danger probability over sentences and that sentence's index."""
+    if not parts:
+        return 0.0, -1
+    probabilities = [sentence_probability(bundle, part) for part in parts]
+    best = max(range(len(parts)), key=probabilities.__getitem__)
+    return probabilities[best], best
+
+
+def guess_kind(bundle: dict[str, Any], part: str) -> str:
+    """The most likely kind of a window the model found dangerous."""
+    return str(bundle["kind"].predict(bundle["vectorizer"].transform([part]))[0])
