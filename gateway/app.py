@@ -24,6 +24,7 @@ from gateway.outbox import (
     scan_forever,
 )
 from gateway.script import render
+from routing import safety
 from routing.db import make_engine, make_session_factory
 from routing.messaging_orm import InboxMessage
 
@@ -76,6 +77,7 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     sessions = make_session_factory(engine)
     outbox = Outbox(sessions)
     screen = CrisisScreen(settings.crisis_notify_telegram)
+    await asyncio.to_thread(safety.check, "启动预热")  # load the danger model before the first citizen
     m = Messaging(sessions=sessions, inbox=Inbox(sessions, screen), outbox=outbox, hub=WebHub(outbox))
     m.material = _material_recorder(sessions, settings)
     turn = rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url,

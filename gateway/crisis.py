@@ -48,7 +48,10 @@ _SAFE = re.compile(
     r"放心|不用担心|别担心|继续|接着|办事|说正事|先办|回到正题|警察(已经)?(来了|到了)|救护车(已经)?(来了|到了)|"
     r"已经(报警|送医|送到医院)|人(已经)?救(回来|下来)了|想开了|不会(做傻事|想不开)"
 )
-_NOT_SAFE = re.compile(r"不安全|没有安全|不太安全|我不好|一点都不好|不好了|没法继续|继续打|继续骂|接着打")
+_NOT_SAFE = re.compile(
+    r"不安全|没有安全|不太安全|我不好|一点都不好|不好了|没法继续|继续打|继续骂|接着打|"
+    r"但是|但|可是|不过|还是想|还想|还在手|又来了|还要|等会|等下"
+)
 MIN_GRIEVANCE = 8
 
 
@@ -85,6 +88,11 @@ def is_resume(text: str) -> bool:
     """Tell whether a message during a crisis says the person is safe or wants to go on."""
     plain = normalise(text)
     return bool(_SAFE.search(plain)) and not _NOT_SAFE.search(plain)
+
+
+def _strong(verdict: DangerVerdict) -> bool:
+    """A lexicon cue (not the model alone) found the danger, or the check failed."""
+    return verdict.failed or any(not e.startswith("模型") for e in verdict.evidence)
 
 
 def grievance_of(text: str) -> str:
@@ -137,6 +145,12 @@ class CrisisScreen:
             return None
         verdict = safety.check(row.text)
         if not verdict.danger:
+            return None
+        if state.crisis_since is not None and not state.agent_id and not _strong(verdict):
+            # Already in a crisis: the model alone (no lexicon cue) reads much of what a person
+            # answers here as danger ("我在我妈家", "我把药扔了"). The message joins the alert and
+            # the worker answers it (stay with them, or resume when they say they are safe).
+            self._alert(session, row, state, verdict)
             return None
         if verdict.failed:
             log.error("danger check failed (%s): treated as danger", verdict.error)

@@ -251,6 +251,23 @@ def test_resume_words_and_their_negations() -> None:
         assert not is_resume(text), text
 
 
+async def test_answers_during_a_crisis_stay_with_the_person_until_they_are_safe(aiohttp_client, rasa, db_url) -> None:
+    client = await aiohttp_client(init_app(_settings(db_url, rasa.url)))
+    ws = await client.ws_connect("/ws?conversation=crisis009")
+    await ws.send_json({"type": "message", "id": "s1", "text": DANGER})
+    await _bots(ws, 1)
+    for index, text in enumerate(("我在我妈家", "我把药扔了", "我现在安全了，但是药还在手里，今晚还是想喝")):
+        await ws.send_json({"type": "message", "id": f"s{index + 2}", "text": text})
+        (stay,) = await _bots(ws, 1)
+        assert stay["kind"] == "crisis" and "我安全了" in stay["text"], (text, stay)
+    await ws.send_json({"type": "message", "id": "s9", "text": "我现在安全了，家里人陪着我"})
+    resumed, turn = await _bots(ws, 2)
+    assert "很高兴您现在安全" in resumed["text"] and turn["text"].startswith("请稍候：" + GRIEVANCE_PART)
+    (alert,) = _query(db_url, select(Alert))
+    messages = _query(db_url, select(AlertEvent).where(AlertEvent.kind == "message"))
+    assert len(messages) >= 1 and alert.conversation_id == "web:crisis009"
+
+
 def test_the_grievance_is_kept_without_the_danger_sentences() -> None:
     kept = grievance_of(DANGER)
     assert kept.startswith(GRIEVANCE_PART) and "跳楼" not in kept
