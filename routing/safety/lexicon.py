@@ -50,6 +50,8 @@ class Lexicon:
     """The compiled lexicon."""
 
     pinyin: dict[str, str]
+    literal_spellings: dict[str, str]
+    literal_pattern: re.Pattern[str] | None
     spellings: tuple[tuple[re.Pattern[str], str], ...]
     mask: re.Pattern[str]
     rules: tuple[Rule, ...]
@@ -63,6 +65,8 @@ class Lexicon:
         text = normalise(text or "").lower()
         text = _LATIN.sub(lambda m: self.pinyin.get(m.group(0), m.group(0)), text)
         text = _SEPARATORS.sub("", text)
+        if self.literal_pattern is not None:  # plain words in one pass
+            text = self.literal_pattern.sub(lambda m: self.literal_spellings[m.group(0)], text)
         for pattern, replacement in self.spellings:
             text = pattern.sub(replacement, text)
         return self.mask.sub(lambda m: MASK_CHAR * len(m.group(0)), text)
@@ -110,9 +114,14 @@ def load(path: Path = LEXICON_FILE) -> Lexicon:
     )
     third = data["third_party"]
     kin = terms["kin"]
+    literal = {k: v for k, v in data["spellings"].items() if re.escape(k) == k}
+    regex = {k: v for k, v in data["spellings"].items() if k not in literal}
+    ordered = sorted(literal, key=len, reverse=True)  # longest first
     return Lexicon(
         pinyin={str(k): str(v) for k, v in data["pinyin"].items()},
-        spellings=tuple((re.compile(k), v) for k, v in data["spellings"].items()),
+        literal_spellings=literal,
+        literal_pattern=re.compile("|".join(map(re.escape, ordered))) if ordered else None,
+        spellings=tuple((re.compile(k), v) for k, v in regex.items()),
         mask=re.compile("|".join(f"(?:{m})" for m in data["mask"])),
         rules=rules,
         now=_compile("{now}", terms),
