@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from routing.safety.prefilter import with_lookahead
 from routing.text import normalise
 
 LEXICON_FILE = Path(__file__).resolve().parent / "data" / "lexicon.yml"
@@ -90,7 +91,7 @@ def _expand(pattern: str, terms: dict[str, str]) -> str:
 
 
 def _compile(pattern: str, terms: dict[str, str]) -> re.Pattern[str]:
-    return re.compile(_expand(pattern, terms))
+    return with_lookahead(_expand(pattern, terms))
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +123,7 @@ def load(path: Path = LEXICON_FILE) -> Lexicon:
         literal_spellings=literal,
         literal_pattern=re.compile("|".join(map(re.escape, ordered))) if ordered else None,
         spellings=tuple((re.compile(k), v) for k, v in regex.items()),
-        mask=re.compile("|".join(f"(?:{m})" for m in data["mask"])),
+        mask=with_lookahead("|".join(f"(?:{m})" for m in data["mask"])),
         rules=rules,
         now=_compile("{now}", terms),
         third_person=_compile(third["person"], terms),
