@@ -27,7 +27,7 @@ help: ## list the tasks
 
 EMULATOR := tests/e2e/emulator/node_modules/.installed
 
-setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.joblib db ## both venvs, trained models, migrated and seeded database
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.pickle db ## both venvs, trained models, migrated and seeded database
 
 # The Telegram Bot API emulator for the end-to-end tests (npm telegram-test-api, gitignored node_modules)
 $(EMULATOR): tests/e2e/emulator/package.json
@@ -57,7 +57,7 @@ models/classifier/.trained: $(VENV)/.installed $(CLASSIFIER_SOURCES)
 	@touch $@
 
 # The danger check's model (routing/safety): also trained on first use when missing or stale
-models/safety/model.joblib: $(VENV)/.installed $(SAFETY_SOURCES)
+models/safety/model.pickle: $(VENV)/.installed $(SAFETY_SOURCES)
 	$(PY) -m fengqiao.cli train-safety
 
 db: $(VENV)/.installed ## create / migrate the database and load demo data

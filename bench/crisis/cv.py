@@ -9,8 +9,9 @@ Protocol (development only; the blind set is measured once with bench/crisis/run
   and every held-out message goes through the whole check (lexicon rules OR model);
 - the lexicon is hand-written, not fitted: it was developed while reading this corpus, so the
   lexicon part of these figures is in-sample. The model-alone column is the honest one;
-- the threshold is the lowest one whose out-of-fold false alarms on hard negatives and on
-  ordinary complaints stay within ``FA_BUDGET`` (favouring recall).
+- the pair (model threshold, support threshold for weak cues) with the highest out-of-fold
+  recall whose false alarms on hard negatives and on ordinary complaints stay within
+  ``FA_BUDGET`` is chosen (ties: the higher threshold).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 from routing.safety import detector, lexicon, model
 
 GRID = tuple(round(0.20 + 0.05 * i, 2) for i in range(16))  # 0.20 … 0.95
+# Support thresholds for weak cues (1.01 = weak cues never supported by the model).
+SUPPORT_GRID = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 1.01)
 # False alarms allowed for the whole check, out of fold: on the hand-written hard negatives
 # (everyday sentences with strong words, the blind everyday set's kind of message) and on the
 # project's ordinary complaints. The target of issue 10 is 3 %; the lexicon will add false alarms
@@ -54,12 +57,13 @@ def _complaint_sentences(rows: list[dict]) -> list[str]:
     return list(seen)
 
 
-def _judge(lex: lexicon.Lexicon, bundle: dict, text: str) -> tuple[bool, float]:
-    """Whether the rules fire (with the model's support of weak cues) and the model's score."""
+def _judge(lex: lexicon.Lexicon, bundle: dict, text: str) -> tuple[bool, bool, float]:
+    """Whether the rules fire on their own, whether a weak cue is there, and the model's score."""
     prepared = lex.prepare(text)
     score = model.score(bundle, lexicon.sentences(prepared))[0]
-    fired = bool(detector.firing(detector.find_hits(lex, lexicon.windows(prepared)), score))
-    return fired, score
+    hits = detector.find_hits(lex, lexicon.windows(prepared))
+    fired = bool(detector.firing(hits, 0.0))
+    return fired, any(not h.rule.strong for h in hits), score
 
 
 def run(folds: int) -> dict:
@@ -75,11 +79,11 @@ def run(folds: int) -> dict:
         c_test = [r for r in complaints if _fold_of(r["group"], folds) == k]
         bundle = model.fit(model.training_set(train, _complaint_sentences(c_train)))
         for r in test:
-            fired, score = _judge(lex, bundle, r["text"])
-            out.append({**r, "source": "corpus", "fired": fired, "score": score})
+            fired, weak, score = _judge(lex, bundle, r["text"])
+            out.append({**r, "source": "corpus", "fired": fired, "weak": weak, "score": score})
         for r in c_test:
-            fired, score = _judge(lex, bundle, r["text"])
-            out.append({"label": 0, "source": "complaints", "fired": fired, "score": score})
+            fired, weak, score = _judge(lex, bundle, r["text"])
+            out.append({"label": 0, "source": "complaints", "fired": fired, "weak": weak, "score": score})
         print(f"fold {k + 1}/{folds} done", file=sys.stderr)
     return {"rows": out}
 
@@ -88,39 +92,42 @@ def _rate(rows: list[dict], hit) -> float:
     return round(sum(1 for r in rows if hit(r)) / max(len(rows), 1), 4)
 
 
+def _decide(t: float, support: float):
+    """The check's decision at model threshold ``t`` and support threshold ``support``."""
+    return lambda r: r["fired"] or r["score"] >= t or (r["weak"] and r["score"] >= support)
+
+
 def summarise(rows: list[dict]) -> dict:
-    """Figures per threshold and the chosen threshold."""
+    """Figures per (threshold, support threshold) and the chosen pair."""
     danger = [r for r in rows if r["label"]]
     hard = [r for r in rows if not r["label"] and r["source"] == "corpus"]
     ordinary = [r for r in rows if r["source"] == "complaints"]
     grid = []
-    for t in GRID:
-        grid.append({
-            "threshold": t,
-            "recall": _rate(danger, lambda r, t=t: r["fired"] or r["score"] >= t),
-            "model_alone_recall": _rate(danger, lambda r, t=t: r["score"] >= t),
-            "fa_hard": _rate(hard, lambda r, t=t: r["fired"] or r["score"] >= t),
-            "fa_complaints": _rate(ordinary, lambda r, t=t: r["fired"] or r["score"] >= t),
-            "fa_all": _rate(hard + ordinary, lambda r, t=t: r["fired"] or r["score"] >= t),
-        })
+    for support in SUPPORT_GRID:
+        for t in GRID:
+            decide = _decide(t, support)
+            grid.append({
+                "threshold": t, "support": support,
+                "recall": _rate(danger, decide),
+                "model_alone_recall": _rate(danger, lambda r, t=t: r["score"] >= t),
+                "fa_hard": _rate(hard, decide),
+                "fa_complaints": _rate(ordinary, decide),
+            })
     within = [g for g in grid if all(g[k] <= v for k, v in FA_BUDGET.items())]
-    chosen = within[0]["threshold"] if within else GRID[-1]
-    at = next(g for g in grid if g["threshold"] == chosen)
+    best = max(within, key=lambda g: (g["recall"], g["threshold"])) if within else grid[-1]
+    decide = _decide(best["threshold"], best["support"])
     by = {}
     for name, key in (("kind", "kind"), ("script", "script")):
         for value in sorted({r[key] for r in danger}):
-            part = [r for r in danger if r[key] == value]
-            by[f"{name}={value}"] = _rate(part, lambda r: r["fired"] or r["score"] >= chosen)
+            by[f"{name}={value}"] = _rate([r for r in danger if r[key] == value], decide)
     for value in (True, False):
-        part = [r for r in danger if r["embedded"] is value]
-        by[f"embedded={value}"] = _rate(part, lambda r: r["fired"] or r["score"] >= chosen)
+        by[f"embedded={value}"] = _rate([r for r in danger if r["embedded"] is value], decide)
     return {
         "danger": len(danger), "hard_negatives": len(hard), "complaints": len(ordinary),
-        "lexicon_alone_recall": _rate(danger, lambda r: r["fired"]),
-        "lexicon_alone_fa_hard": _rate(hard, lambda r: r["fired"]),
-        "lexicon_alone_fa_complaints": _rate(ordinary, lambda r: r["fired"]),
-        "fa_budget": FA_BUDGET, "chosen_threshold": chosen, "at_threshold": at,
-        "recall_by": by, "grid": grid,
+        "rules_alone_recall": _rate(danger, lambda r: r["fired"]),
+        "rules_alone_fa_hard": _rate(hard, lambda r: r["fired"]),
+        "rules_alone_fa_complaints": _rate(ordinary, lambda r: r["fired"]),
+        "fa_budget": FA_BUDGET, "chosen": best, "recall_by": by, "grid": grid,
     }
 
 
@@ -133,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     summary = summarise(run(args.folds)["rows"])
     summary["seconds"] = round(time.monotonic() - started, 1)
-    print(f"{'threshold':>9} {'recall':>7} {'model':>7} {'FA hard':>8} {'FA compl':>9}")
+    print(f"{'support':>8} {'threshold':>9} {'recall':>7} {'model':>7} {'FA hard':>8} {'FA compl':>9}")
     for g in summary["grid"]:
-        mark = " <-" if g["threshold"] == summary["chosen_threshold"] else ""
-        print(f"{g['threshold']:>9.2f} {g['recall']:>7.4f} {g['model_alone_recall']:>7.4f} "
+        mark = " <-" if g is summary["chosen"] else ""
+        print(f"{g['support']:>8.2f} {g['threshold']:>9.2f} {g['recall']:>7.4f} {g['model_alone_recall']:>7.4f} "
               f"{g['fa_hard']:>8.4f} {g['fa_complaints']:>9.4f}{mark}")
     print(json.dumps({k: v for k, v in summary.items() if k != "grid"}, ensure_ascii=False, indent=2))
     if args.json:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from routing.safety.prefilter import with_lookahead
 from routing.text import normalise
 
 LEXICON_FILE = Path(__file__).resolve().parent / "data" / "lexicon.yml"
@@ -50,6 +51,8 @@ class Lexicon:
     """The compiled lexicon."""
 
     pinyin: dict[str, str]
+    literal_spellings: dict[str, str]
+    literal_pattern: re.Pattern[str] | None
     spellings: tuple[tuple[re.Pattern[str], str], ...]
     mask: re.Pattern[str]
     rules: tuple[Rule, ...]
@@ -63,6 +66,8 @@ class Lexicon:
         text = normalise(text or "").lower()
         text = _LATIN.sub(lambda m: self.pinyin.get(m.group(0), m.group(0)), text)
         text = _SEPARATORS.sub("", text)
+        if self.literal_pattern is not None:  # plain words in one pass
+            text = self.literal_pattern.sub(lambda m: self.literal_spellings[m.group(0)], text)
         for pattern, replacement in self.spellings:
             text = pattern.sub(replacement, text)
         return self.mask.sub(lambda m: MASK_CHAR * len(m.group(0)), text)
@@ -86,7 +91,7 @@ def _expand(pattern: str, terms: dict[str, str]) -> str:
 
 
 def _compile(pattern: str, terms: dict[str, str]) -> re.Pattern[str]:
-    return re.compile(_expand(pattern, terms))
+    return with_lookahead(_expand(pattern, terms))
 
 
 @lru_cache(maxsize=1)
@@ -110,10 +115,15 @@ def load(path: Path = LEXICON_FILE) -> Lexicon:
     )
     third = data["third_party"]
     kin = terms["kin"]
+    literal = {k: v for k, v in data["spellings"].items() if re.escape(k) == k}
+    regex = {k: v for k, v in data["spellings"].items() if k not in literal}
+    ordered = sorted(literal, key=len, reverse=True)  # longest first
     return Lexicon(
         pinyin={str(k): str(v) for k, v in data["pinyin"].items()},
-        spellings=tuple((re.compile(k), v) for k, v in data["spellings"].items()),
-        mask=re.compile("|".join(f"(?:{m})" for m in data["mask"])),
+        literal_spellings=literal,
+        literal_pattern=re.compile("|".join(map(re.escape, ordered))) if ordered else None,
+        spellings=tuple((re.compile(k), v) for k, v in regex.items()),
+        mask=with_lookahead("|".join(f"(?:{m})" for m in data["mask"])),
         rules=rules,
         now=_compile("{now}", terms),
         third_person=_compile(third["person"], terms),

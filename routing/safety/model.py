@@ -5,7 +5,7 @@ the end of a long grievance is scored on its own and not diluted by the story be
 of sentences, which the rules also read, raised the model's false alarms in cross-validation). Training is
 deterministic (liblinear, fixed data order) and needs no download; it runs at build time
 (``fengqiao train-safety``) or, when the stored model is missing or stale, on first use, and the
-result is cached under ``models/safety/``.
+result is cached under ``models/safety/`` as plain Python (no scikit-learn needed to load it).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 import math
+import pickle
 import re
 import threading
 from dataclasses import dataclass
@@ -27,14 +28,13 @@ CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
 CORPUS_FILE = CORPUS_DIR / "corpus.jsonl"
 COMPLAINTS_CSV = REPO_ROOT / "routing" / "data" / "complaints" / "generated.csv"
 MODEL_DIR = REPO_ROOT / "models" / "safety"
-MODEL_FILE = "model.joblib"
-# Probability above which the model alone calls a message dangerous. Chosen on the grouped
-# cross-validation of bench/crisis/cv.py (see bench/crisis/README.md): the lowest threshold whose
-# out-of-fold false alarms on the negatives stay within budget, to favour recall.
-THRESHOLD = 0.55
-# A weak lexicon cue (a means, a place, 走投无路 …) fires when the model's score reaches this:
-# fixed a priori, where the model alone raises a few per cent false alarms on hard negatives.
-SUPPORT_THRESHOLD = 0.35
+MODEL_FILE = "model.pickle"
+# Probability above which the model alone calls a message dangerous, and the lower score at
+# which it supports a weak lexicon cue (a means, a place, 走投无路 …). Both chosen together on the
+# grouped cross-validation of bench/crisis/cv.py (see bench/crisis/README.md): the pair with the
+# highest out-of-fold recall whose false alarms stay within budget.
+THRESHOLD = 0.75
+SUPPORT_THRESHOLD = 0.45
 # Ordinary complaint sentences used as negatives (every n-th, to keep first-use training fast).
 COMPLAINT_STRIDE = 3
 # A few scenarios of the complaint corpus describe a person held (a relative in a pyramid-selling
@@ -121,17 +121,29 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def compact(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The fitted models as plain Python (n-gram → idf, danger weight, kind weights): loading it
+    needs no scikit-learn, which keeps the first check fast."""
+    vectorizer, kind = bundle["vectorizer"], bundle["kind"]
+    log_prob = kind.feature_log_prob_
+    weights = _weights(bundle)
+    return {
+        "weights": weights,
+        "intercept": bundle["intercept"],
+        "kinds": [str(k) for k in kind.classes_],
+        "kind_weights": {g: tuple(float(v) for v in log_prob[:, i]) for g, i in vectorizer.vocabulary_.items()},
+    }
+
+
 def train(out_dir: Path | None = MODEL_DIR) -> dict[str, Any]:
-    """Train on the whole corpus; write the bundle to ``out_dir`` (skipped when None)."""
-    bundle = fit(training_set(corpus_rows(), complaint_sentences()))
+    """Train on the whole corpus; write the compact model to ``out_dir`` (skipped when None)."""
+    bundle = compact(fit(training_set(corpus_rows(), complaint_sentences())))
     bundle["fingerprint"] = fingerprint()
     if out_dir is not None:
         try:
-            import joblib
-
             out_dir.mkdir(parents=True, exist_ok=True)
             tmp = out_dir / (MODEL_FILE + ".tmp")
-            joblib.dump(bundle, tmp, compress=3)
+            tmp.write_bytes(pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL))
             tmp.replace(out_dir / MODEL_FILE)
         except OSError:
             pass  # a read-only checkout still gets the in-memory model
@@ -149,10 +161,8 @@ def load(model_dir: Path = MODEL_DIR) -> dict[str, Any]:
 def _load_or_train(model_dir: Path) -> dict[str, Any]:
     path = model_dir / MODEL_FILE
     if path.exists():
-        import joblib
-
         try:
-            bundle = joblib.load(path)
+            bundle = pickle.loads(path.read_bytes())  # our own file, written by train()
             if bundle.get("fingerprint") == fingerprint():
                 return bundle
         except Exception:  # a damaged file is retrained below
@@ -176,11 +186,8 @@ def _weights(bundle: dict[str, Any]) -> dict[str, tuple[float, float]]:
     return bundle["weights"]
 
 
-def sentence_probability(bundle: dict[str, Any], sentence: str) -> float:
-    """The danger probability of one sentence: the same arithmetic as the fitted pipeline
-    (character 1-3-grams, sublinear tf × idf, l2 norm, logistic regression) without the
-    per-call overhead of scikit-learn, which would alone take the latency budget."""
-    weights = _weights(bundle)
+def _features(weights: dict[str, tuple[float, float]], sentence: str) -> dict[str, float]:
+    """The sentence's tf-idf vector: character 1-3-grams, sublinear tf × idf, l2 norm."""
     counts: dict[str, int] = {}
     text = " ".join(sentence.split())  # the vectorizer's whitespace folding
     for n in (1, 2, 3):
@@ -188,14 +195,18 @@ def sentence_probability(bundle: dict[str, Any], sentence: str) -> float:
             gram = text[i : i + n]
             if gram in weights:
                 counts[gram] = counts.get(gram, 0) + 1
-    norm = dot = 0.0
-    for gram, count in counts.items():
-        idf, coef = weights[gram]
-        value = (1.0 + math.log(count)) * idf
-        norm += value * value
-        dot += value * coef
-    decision = bundle["intercept"] + (dot / math.sqrt(norm) if norm else 0.0)
-    return 1.0 / (1.0 + math.exp(-decision))
+    values = {g: (1.0 + math.log(c)) * weights[g][0] for g, c in counts.items()}
+    norm = math.sqrt(sum(v * v for v in values.values()))
+    return {g: v / norm for g, v in values.items()} if norm else {}
+
+
+def sentence_probability(bundle: dict[str, Any], sentence: str) -> float:
+    """The danger probability of one sentence: the same arithmetic as the fitted pipeline
+    (``_features`` then the logistic regression) without the per-call overhead of
+    scikit-learn, which would alone take the latency budget."""
+    weights = _weights(bundle)
+    dot = sum(v * weights[g][1] for g, v in _features(weights, sentence).items())
+    return 1.0 / (1.0 + math.exp(-(bundle["intercept"] + dot)))
 
 
 def score(bundle: dict[str, Any], parts: list[str]) -> tuple[float, int]:
@@ -208,5 +219,10 @@ def score(bundle: dict[str, Any], parts: list[str]) -> tuple[float, int]:
 
 
 def guess_kind(bundle: dict[str, Any], part: str) -> str:
-    """The most likely kind of a window the model found dangerous."""
-    return str(bundle["kind"].predict(bundle["vectorizer"].transform([part]))[0])
+    """The most likely kind of a sentence the model found dangerous (complement naive Bayes)."""
+    if "kind_weights" not in bundle:
+        return str(bundle["kind"].predict(bundle["vectorizer"].transform([part]))[0])
+    features = _features(bundle["weights"], part)
+    kinds, table = bundle["kinds"], bundle["kind_weights"]
+    scores = [sum(v * table[g][k] for g, v in features.items()) for k in range(len(kinds))]
+    return kinds[max(range(len(kinds)), key=scores.__getitem__)]

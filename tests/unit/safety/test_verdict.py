@@ -98,7 +98,7 @@ def test_training_is_deterministic() -> None:
 
 
 def test_plain_python_scoring_equals_the_fitted_pipeline() -> None:
-    bundle = model.load()
+    bundle = model.fit(model.training_set(model.corpus_rows()[::5], ["小区停车难", "物业不修电梯"]))
     sentences = ["我已经买好了农药今晚就喝", "小区电梯坏了三个月没人修", "我爸在工地摔下来了", "x"]
     expected = bundle["danger"].predict_proba(bundle["vectorizer"].transform(sentences))[:, 1]
     for sentence, want in zip(sentences, expected, strict=True):
@@ -116,3 +116,12 @@ def test_a_long_message_is_checked_within_budget() -> None:
     timings.sort()
     # 5 ms is the target (measured in bench/crisis/README.md); twice that here against flakiness.
     assert timings[int(0.95 * len(timings)) - 1] < 0.010
+
+
+def test_the_stored_model_gives_the_kind_the_fitted_one_gives() -> None:
+    data = model.training_set(model.corpus_rows()[::3], ["小区停车难", "物业不修电梯"])
+    fitted = model.fit(data)
+    stored = model.compact(fitted)
+    for sentence in ["我爸从楼上摔下来叫不醒", "我被关在厂里出不去", "他正在打我", "我不想活了"]:
+        assert model.guess_kind(stored, sentence) == model.guess_kind(fitted, sentence)
+        assert abs(model.sentence_probability(stored, sentence) - model.sentence_probability(fitted, sentence)) < 1e-12

@@ -6,9 +6,9 @@ Deterministic: the same sources always give the same file. Run
 Sources (all written for this project; nothing is taken from real citizens' messages):
     danger.tsv, danger_variants.tsv,
     danger_more.tsv, danger_third.tsv,
-    danger_fourth.tsv … danger_seventh.tsv  kind, third_party, sentence
+    danger_fourth.tsv … danger_eighth.tsv  kind, third_party, sentence
     hard_negatives.txt, hard_negatives_more.txt,
-    hard_negatives_third.txt … hard_negatives_sixth.txt  everyday sentences with strong words
+    hard_negatives_third.txt … hard_negatives_ninth.txt  everyday sentences with strong words
     grievances.txt                   ordinary grievance narratives used as message bodies
 Each danger sentence and hard negative appears short and inside a long narrative; about a fifth
 of the messages are converted to Traditional characters (OpenCC s2t / s2hk).
@@ -75,7 +75,7 @@ def _script_of(text: str) -> str:
 
 def _danger_rows(grievances: list[str]) -> list[dict]:
     rows = []
-    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv", "danger_sixth.tsv", "danger_seventh.tsv"):
+    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv", "danger_sixth.tsv", "danger_seventh.tsv", "danger_eighth.tsv"):
         for n, line in enumerate(_lines(source)):
             kind, third, sentence = line.split("\t")
             group = f"{source.split('.')[0]}:{n:03d}"
@@ -103,6 +103,8 @@ def _negative_rows(grievances: list[str]) -> list[dict]:
     sentences += [("hard_negatives_fourth", s) for s in _lines("hard_negatives_fourth.txt")]
     sentences += [("hard_negatives_fifth", s) for s in _lines("hard_negatives_fifth.txt")]
     sentences += [("hard_negatives_sixth", s) for s in _lines("hard_negatives_sixth.txt")]
+    sentences += [("hard_negatives_eighth", s) for s in _lines("hard_negatives_eighth.txt")]
+    sentences += [("hard_negatives_ninth", s) for s in _lines("hard_negatives_ninth.txt")]
     for n, (source, sentence) in enumerate(sentences):
         group = f"{source}:{n:03d}"
         forms = [("short", sentence), ("embedded", _embed(sentence, group, grievances))]
