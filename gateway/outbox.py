@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.events import is_citizen
 from routing.messaging_orm import ChatConversation, OutboxMessage, RelayCursor
 from routing.orm import Case, CaseEvent
 from routing.service import STATUS_LABELS
@@ -471,7 +472,7 @@ FILING_WINDOW = timedelta(seconds=5)
 
 
 def _notifiable(session: Session, case: Case, event: CaseEvent) -> bool:
-    if event.kind in SILENT_KINDS or event.actor == "citizen":
+    if event.kind in SILENT_KINDS or is_citizen(event.actor):
         return False
     created, at = _aware(case.created_at), _aware(event.created_at)
     if event.actor == "system" and created and at and at - created < FILING_WINDOW:

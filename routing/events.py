@@ -10,10 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-SYSTEM_ACTOR = "system"
+
+class Actor(StrEnum):
+    """Actors that are not a named person: the citizen (through a channel) and the system."""
+
+    CITIZEN = "citizen"
+    SYSTEM = "system"
+
+
+SYSTEM_ACTOR = Actor.SYSTEM.value
+CITIZEN_ACTOR = Actor.CITIZEN.value
+
+
+def citizen_actor(sender: str) -> str:
+    """Return the actor of something a citizen did through a channel (``citizen:<sender>``)."""
+    return f"{CITIZEN_ACTOR}:{sender}"
+
+
+def is_citizen(actor: str) -> bool:
+    """Tell whether an event was caused by the citizen (``citizen`` or ``citizen:<sender>``)."""
+    return actor == CITIZEN_ACTOR or actor.startswith(f"{CITIZEN_ACTOR}:")
 
 
 def _freeze(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -233,3 +233,29 @@ async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohtt
     assert [r.text for r in rows] == ["請稍候：鄰居裝修噪音擾民", "請稍候：/consent"]
     assert rows[0].reply_to == "update:501" and rows[0].status == "pending"  # waits for the relay
     assert [r["message"] for r in rasa.received] == ["鄰居裝修噪音擾民", "/consent"]
+
+
+def test_the_citizen_is_not_notified_of_their_own_actions(database_url) -> None:
+    """Withdraw, rate, review and booking are written as ``citizen:<sender>``: no notice for them."""
+    from routing.case_life import CaseLife
+    from routing.events import citizen_actor
+
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
+    life = CaseLife(sessions, lambda: date(2026, 4, 27))
+    scanner = NotificationScanner(sessions, render)
+    scanner.SETTLE = 0.0
+    assert scanner.scan() == []
+    draft = CaseDraft(
+        narrative_original="村口的路灯坏了一个月", narrative_normalised="村口的路灯坏了一个月", subject="路灯坏了",
+        channel="tg", channel_user_id="tg:556", conversation_id="tg:556", location_text="诸暨市枫桥镇枫源村",
+    )
+    number = service.file_case(draft).view.case_number
+    scanner.scan()
+    assert life.withdraw(number, citizen_actor("tg:556"), channel_user_id="tg:556").status == "withdrawn"
+    assert scanner.scan() == []
+    with sessions() as session:
+        rows = session.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == "tg:556")).scalars().all()
+    engine.dispose()
+    assert rows == []
