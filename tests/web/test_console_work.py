@@ -216,3 +216,31 @@ async def test_baoan_of_another_region_is_neither_shown_nor_closable(client, wor
     closed = await client.post(f"/console/reception/baoan/{number}/close", data={"csrf_token": token},
                                allow_redirects=False)
     assert closed.status == 404
+
+
+async def test_a_received_booking_still_takes_its_place_as_the_bot_counts(client, world) -> None:
+    """The console shows as many free places as the domain offers: a received booking is taken."""
+    from datetime import timedelta
+
+    number = file(world, "征地补偿款三年没发到位，找了好几个部门。", "web:r0000003", "med.a", category="国土资源")
+    life = CaseLife(world.sessions, lambda: TODAY)
+    day = rec.ReceptionDay(id="rd-fengqiao1", leader="诸暨市副市长", date=TODAY + timedelta(days=7),
+                           place="枫桥镇社会治理中心", division="330681104000", topics=("land", "国土资源"),
+                           capacity=5)
+    life.publish_day(day, "recv.a")
+    booked = life.book_slot(number, day.id)
+    life.record_reception(booked.booking.id, notes="副市长听取陈述", actor="recv.a")
+    offered = {o.day.id: o.remaining for o in rec.offer_slots(
+        [day], {day.id: [b for b in life_bookings(world, day.id)]}, today=TODAY, topics=["land"],
+        divisions=["330681104000"])}
+    assert offered == {day.id: 4}
+    await login(client, "recv.a")
+    page = await (await client.get("/console/reception")).text()
+    assert "剩余 4" in page and "剩余 5" not in page
+
+
+def life_bookings(world, day_id: str) -> list[rec.Booking]:
+    from routing.store.reception import SqlReceptionRepository
+
+    with world.sessions() as s:
+        return list(SqlReceptionRepository(s).bookings_for_day(day_id))
