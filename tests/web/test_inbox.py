@@ -259,3 +259,28 @@ def test_the_citizen_is_not_notified_of_their_own_actions(database_url) -> None:
         rows = session.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == "tg:556")).scalars().all()
     engine.dispose()
     assert rows == []
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (["鄰居裝修噪音擾民", "13800138000"], "traditional"),  # a phone number keeps the script
+        (["鄰居裝修噪音擾民", "確認"], "traditional"),
+        (["鄰居裝修噪音擾民", "好的，是的。OK"], "traditional"),  # script-neutral characters
+        (["鄰居裝修噪音擾民", "13800138000", "邻居装修噪音扰民"], "simplified"),  # Simplified flips it
+        (["13800138000"], "simplified"),
+    ],
+)
+def test_the_reply_script_sticks_until_the_citizen_writes_simplified(db_url, turns, expected) -> None:
+    from gateway.inbox import Inbound, Inbox
+    from routing.messaging_orm import ChatConversation
+
+    engine = make_engine(db_url)
+    sessions = make_session_factory(engine)
+    inbox = Inbox(sessions)
+    for i, text in enumerate(turns):
+        inbox.store(Inbound("web", f"web:sticky:{i}", "web:sticky", text))
+    with sessions() as session:
+        script = session.get(ChatConversation, "web:sticky").script
+    engine.dispose()
+    assert script == expected
