@@ -37,6 +37,8 @@ class Settings:
     inbox_retry_cap: float = 30.0
     # Console session cookie carries `Secure` (turn off only for plain-http localhost tests).
     console_cookie_secure: bool = True
+    # An operator's file of official holiday notices for years the package lacks (optional).
+    holiday_notices_file: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +69,9 @@ class Settings:
             retry_cap = float(os.environ.get("INBOX_RETRY_CAP", "30"))
         except ValueError as exc:
             raise SettingsError(f"intervals must be numbers: {exc}") from exc
+        notices = os.environ.get("HOLIDAY_NOTICES_FILE", "").strip()
+        if notices and not os.path.isfile(notices):
+            raise SettingsError(f"HOLIDAY_NOTICES_FILE {notices!r} is not a file")
         return cls(
             database_url=default_database_url(),
             rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
@@ -87,6 +92,7 @@ class Settings:
             action_health_url=os.environ.get("ACTION_HEALTH_URL", "").strip(),
             inbox_retry_cap=retry_cap,
             console_cookie_secure=os.environ.get("CONSOLE_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
+            holiday_notices_file=notices,
         )
 
 

@@ -186,7 +186,8 @@ def record_filing(session: Session, case: Case, routed: Routed, today: date, act
         append_event(session, case, "repeat_linked", SYSTEM_ACTOR, check.reason, payload)
         append_event(session, old, "repeat_linked", SYSTEM_ACTOR, f"同一人再次反映同一事项（{case.case_number}）",
                      {"linked_case": case.case_number, "accepted": check.accept})
-    clock_store.start(session, case, "petition_register", today, routed.rules, body_id=case.body_id)
+    clock_store.start(session, case, "petition_register", today, routed.rules, body_id=case.body_id,
+                      calendar=routed.calendar)
     if not check.accept:
         case.status, ev = lifecycle.transition(
             "accepted", "reject", SYSTEM_ACTOR, check.reason, case_id=case.case_number,
@@ -200,7 +201,8 @@ def record_filing(session: Session, case: Case, routed: Routed, today: date, act
         _kind, reason, payload = assigned[0]
         append_event(session, case, "assigned", SYSTEM_ACTOR, reason, payload)
     if routed.clock:
-        clock_store.start(session, case, routed.clock, today, routed.rules, body_id=case.body_id)
+        clock_store.start(session, case, routed.clock, today, routed.rules, body_id=case.body_id,
+                          calendar=routed.calendar)
     _stop_on_status(session, case, today)
     _sync_due(session, case)
 
@@ -212,7 +214,8 @@ class CaseLife:
     """Case-life use cases over the case store (each method is one transaction)."""
 
     def __init__(self, sessions: sessionmaker, today: Callable[[], date] = utc_today, *, rules: str = "stricter",
-                 orgs: Callable[[], Orgs] = load_orgs, places: Callable[[], object] | None = None) -> None:
+                 orgs: Callable[[], Orgs] = load_orgs, places: Callable[[], object] | None = None,
+                 calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> None:
         """Wire the service.
 
         Args:
@@ -221,12 +224,15 @@ class CaseLife:
             rules: deadline rules, ``national`` | ``zhejiang`` | ``stricter``.
             orgs: returns the organisation data (loaded lazily).
             places: returns the division index (``routing.places.load_divisions`` by default).
+            calendar: the holiday calendar every clock is counted on (one per process, from
+                ``fengqiao.bootstrap``).
         """
         self._sessions = sessions
         self._today = today
         self._rules = rules
         self._orgs = orgs
         self._places = places
+        self._calendar = calendar
 
     # ------------------------------------------------------------ internals
 
@@ -304,7 +310,7 @@ class CaseLife:
         events = [d.to_event(actor, at=_now())]
         if restart_clock and d.clock:
             clock_store.stop_all(session, case.id, on, HANDLING_CLOCKS)
-            clock_store.start(session, case, d.clock, on, self._rules, body_id=d.body_id)
+            clock_store.start(session, case, d.clock, on, self._rules, calendar=self._calendar, body_id=d.body_id)
         if d.person_id and case.status in ("accepted", "escalated"):
             events.append(self._move(session, case, "assign", actor, f"分派给{d.person_name}",
                                      {"person_id": d.person_id, "body_id": d.body_id}))
@@ -316,7 +322,8 @@ class CaseLife:
         orgs = self._orgs()
         current = self._decision(session, case, orgs)
         d = ladder.escalate(current, self._facts(case), orgs, why, places=self._place_index(),
-                            workload=SessionWorkload(session), received_on=on, rules=self._rules)
+                            workload=SessionWorkload(session), received_on=on, rules=self._rules,
+                            calendar=self._calendar)
         reason = (note + "；" if note else "") + d.explanation
         events = [self._move(session, case, "escalate", actor, reason,
                              {"why": why, "from_body": current.body_id, "to_body": d.body_id,
@@ -419,7 +426,8 @@ class CaseLife:
                 current = self._decision(session, case, orgs)
                 d = ladder.escalate(current, self._facts(case), orgs, "mediation_failed",
                                     places=self._place_index(), workload=SessionWorkload(session),
-                                    received_on=today, rules=self._rules)
+                                    received_on=today, rules=self._rules,
+                                    calendar=self._calendar)
             except (CaseLifeError, ladder.RoutingError):
                 d = None
             if d is not None and d.action == "escalate" and escalate_on_failure:
@@ -452,11 +460,12 @@ class CaseLife:
             case = self._load(session, case_number, channel_user_id)
             replied = reply_received_on or self._today()
             outcome = lifecycle.rate(case.status, code, actor, reply_received_on=replied,
-                                     case_id=case.case_number, rules=self._rules, at=_now())
+                                     case_id=case.case_number, rules=self._rules, at=_now(),
+                                     calendar=self._calendar)
             case.status = outcome.status
             case.satisfaction = lifecycle.SATISFACTION_LABELS[code]
             if outcome.review_due is not None:
-                clock_store.start(session, case, "review_request", replied, self._rules, window=True)
+                clock_store.start(session, case, "review_request", replied, self._rules, calendar=self._calendar, window=True)
             view = self._finish(session, case, outcome.events)
             return RatingResult(view, outcome.citizen_message, outcome.review_due)
 
@@ -505,7 +514,7 @@ class CaseLife:
             ev = self._move(session, case, "request_review", actor, reason or "请求复查",
                             {"article": "信访工作条例 第三十五条"})
             clock_store.stop_all(session, case.id, today, ("review_request",))
-            clock_store.start(session, case, "review_decide", today, self._rules, body_id=case.body_id)
+            clock_store.start(session, case, "review_decide", today, self._rules, calendar=self._calendar, body_id=case.body_id)
             return self._finish(session, case, [ev])
 
     def decide_review(self, case_number: str, actor: str, opinion: str) -> CaseView:
@@ -527,7 +536,7 @@ class CaseLife:
                 raise lifecycle.TransitionError("复核须在复查意见作出之后提出（信访工作条例 第三十六条）")
             ev = self._move(session, case, "request_recheck", actor, reason or "请求复核",
                             {"article": "信访工作条例 第三十六条"})
-            clock_store.start(session, case, "recheck_decide", self._today(), self._rules, body_id=case.body_id)
+            clock_store.start(session, case, "recheck_decide", self._today(), self._rules, calendar=self._calendar, body_id=case.body_id)
             return self._finish(session, case, [ev])
 
     def decide_recheck(self, case_number: str, actor: str, opinion: str) -> CaseView:
@@ -551,7 +560,7 @@ class CaseLife:
                             {"to_body": d.body_id, "articles": list(d.articles)})
             events = [ev, *self._apply(session, case, d, actor, today)]
             case.assigned_person_id, case.assigned_person_name = d.person_id, d.person_name
-            clock_store.start(session, case, "transfer_objection", today, self._rules, window=True,
+            clock_store.start(session, case, "transfer_objection", today, self._rules, calendar=self._calendar, window=True,
                               body_id=d.body_id)
             return self._finish(session, case, events)
 
@@ -573,7 +582,7 @@ class CaseLife:
             d = ladder.return_wrong_body(self._decision(session, case, orgs), self._facts(case), orgs,
                                          received_on=received, objected_on=on, reason=reason,
                                          places=self._place_index(), workload=SessionWorkload(session),
-                                         rules=self._rules)
+                                         rules=self._rules, calendar=self._calendar)
             ev = self._move(session, case, "return_wrong_body", actor, reason,
                             {"from_body": case.body_id, "articles": list(ladder.ART_TRANSFER)})
             for w in windows:
@@ -597,7 +606,7 @@ class CaseLife:
         with self._sessions.begin() as session:
             case = self._load(session, case_number)
             row = self._clock_row(session, case, clock)
-            new, ev = deadlines.extend(clock_store.to_clock(row, case.case_number), days, approver, reason,
+            new, ev = deadlines.extend(clock_store.to_clock(row, case.case_number, self._calendar), days, approver, reason,
                                        self._today(), at=_now())
             clock_store.save(row, new)
             self._finish(session, case, [ev])
@@ -608,7 +617,7 @@ class CaseLife:
         with self._sessions.begin() as session:
             case = self._load(session, case_number)
             row = self._clock_row(session, case, clock)
-            new, ev = deadlines.pause(clock_store.to_clock(row, case.case_number), self._today(), reason, actor)
+            new, ev = deadlines.pause(clock_store.to_clock(row, case.case_number, self._calendar), self._today(), reason, actor)
             clock_store.save(row, new)
             self._finish(session, case, [ev])
             return self._clock_view(row)
@@ -620,7 +629,7 @@ class CaseLife:
             case = self._load(session, case_number)
             row = self._clock_row(session, case, clock)
             on = last_paused_day or (self._today() - timedelta(days=1))
-            new, ev = deadlines.resume(clock_store.to_clock(row, case.case_number), on, actor)
+            new, ev = deadlines.resume(clock_store.to_clock(row, case.case_number, self._calendar), on, actor)
             clock_store.save(row, new)
             self._finish(session, case, [ev])
             return self._clock_view(row)

@@ -204,6 +204,7 @@ def rate(
     case_id: str = "",
     rules: str = "stricter",
     at: datetime | None = None,
+    calendar: Any = None,
 ) -> RatingOutcome:
     """Record a satisfaction rating during 回访评价.
 
@@ -218,11 +219,12 @@ def rate(
         case_id: case id.
         rules: deadline rule choice.
         at: event time.
+        calendar: the holiday calendar (``routing.deadlines.HolidayCalendar``; strict by default).
 
     Raises:
         TransitionError: not in follow-up, or an unknown rating.
     """
-    from routing.deadlines import compute_due  # local: keeps lifecycle importable alone
+    from routing.deadlines import OFFICIAL, compute_due  # local: keeps lifecycle importable alone
 
     if satisfaction not in SATISFACTION_LABELS:
         raise TransitionError(f"unknown satisfaction {satisfaction!r}")
@@ -233,7 +235,7 @@ def rate(
     if satisfaction != "unsatisfied":
         msg = _SATISFIED_MSG.format(label=SATISFACTION_LABELS[satisfaction])
         return RatingOutcome(new, tuple(events), msg, None)
-    due = compute_due("review_request", reply_received_on, rules)
+    due = compute_due("review_request", reply_received_on, rules, calendar or OFFICIAL)
     events.append(
         make_event(
             "supervisor_follow_up",

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.deadlines import OFFICIAL, HolidayCalendar
 from routing.orm import Alert, Case, CaseCounter, CaseEvent, HandoffRequest
 from routing.text import mask_pii
 
@@ -105,6 +106,7 @@ class Routed:
     risk_level: str | None = None
     clock: str | None = None
     rules: str = "stricter"
+    calendar: HolidayCalendar = OFFICIAL
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from routing.store.tables import CaseClock
 
 
 def start(session: Session, case: Case, clock: str, on: date, rules: str = "stricter", *,
-          window: bool = False, body_id: str | None = None) -> CaseClock:
+          window: bool = False, body_id: str | None = None,
+          calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> CaseClock:
     """Start a clock on a case (the rule is chosen now and kept on the row).
 
     Args:
@@ -26,11 +27,12 @@ def start(session: Session, case: Case, clock: str, on: date, rules: str = "stri
         rules: ``national``, ``zhejiang`` or ``stricter``.
         window: a citizen's or a receiving body's period (shown, never swept).
         body_id: the body whose duty it is.
+        calendar: the holiday calendar the due date is counted on.
 
     Returns:
         The new row (flushed).
     """
-    domain = deadlines.start_clock(clock, on, rules, case_id=case.case_number)
+    domain = deadlines.start_clock(clock, on, rules, case_id=case.case_number, calendar=calendar)
     row = CaseClock(case_id=case.id, clock=clock, rule_set=domain.rule.rule_set, article=domain.rule.article,
                     start=on, due=domain.due(), pauses=[], paused_days=0, extended_days=0, extensions=[],
                     state="window" if window else "running", body_id=body_id)
@@ -39,8 +41,9 @@ def start(session: Session, case: Case, clock: str, on: date, rules: str = "stri
     return row
 
 
-def to_clock(row: CaseClock, case_number: str = "") -> deadlines.Clock:
-    """Rebuild the domain clock of a row."""
+def to_clock(row: CaseClock, case_number: str = "",
+             calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> deadlines.Clock:
+    """Rebuild the domain clock of a row (counted on ``calendar``)."""
     rule = deadlines.load_rule_set(row.rule_set).rule(row.clock)
     pauses = tuple(deadlines.Pause(date.fromisoformat(p["start"]),
                                    date.fromisoformat(p["end"]) if p.get("end") else None, p.get("reason", ""))
@@ -48,7 +51,7 @@ def to_clock(row: CaseClock, case_number: str = "") -> deadlines.Clock:
     exts = tuple(deadlines.Extension(int(e["days"]), e["approver"], e["reason"], date.fromisoformat(e["granted_on"]))
                  for e in row.extensions or [])
     return deadlines.Clock(name=row.clock, rule=rule, start=row.start, case_id=case_number, extensions=exts,
-                           pauses=pauses, stopped_on=row.stopped_at)
+                           pauses=pauses, stopped_on=row.stopped_at, calendar=calendar)
 
 
 def save(row: CaseClock, clock: deadlines.Clock) -> None:
