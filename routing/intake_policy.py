@@ -8,11 +8,11 @@ from datetime import date
 from sqlalchemy.orm import sessionmaker
 
 from routing import risk as risk_rules
+from routing.case_types import CaseDraft, Routed
 from routing.deadlines import OFFICIAL, DeadlineError, HolidayCalendar, compute_due
 from routing.ladder import CaseFacts, RoutingError, route
 from routing.orgs import load_orgs
 from routing.places import load_divisions
-from routing.service import CaseDraft, Routed
 from routing.store.workload import SessionWorkload
 
 

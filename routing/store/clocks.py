@@ -14,31 +14,23 @@ from routing.orm import Case
 from routing.store.tables import CaseClock
 
 
-def start(session: Session, case: Case, clock: str, on: date, rules: str = "stricter", *,
-          window: bool = False, body_id: str | None = None,
-          calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> CaseClock:
-    """Start a clock on a case (the rule is chosen now and kept on the row).
+def new_row(case: Case, clock: str, on: date, rules: str = "stricter", *, window: bool = False,
+            body_id: str | None = None, calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> CaseClock:
+    """Return a new clock row for a case (the rule is chosen now and kept on the row).
 
     Args:
-        session: open session.
-        case: the case row.
+        case: the case row (its id is set).
         clock: a clock name of :data:`routing.deadlines.CLOCK_NAMES`.
         on: the day of the event that starts it (not counted).
         rules: ``national``, ``zhejiang`` or ``stricter``.
         window: a citizen's or a receiving body's period (shown, never swept).
         body_id: the body whose duty it is.
         calendar: the holiday calendar the due date is counted on.
-
-    Returns:
-        The new row (flushed).
     """
     domain = deadlines.start_clock(clock, on, rules, case_id=case.case_number, calendar=calendar)
-    row = CaseClock(case_id=case.id, clock=clock, rule_set=domain.rule.rule_set, article=domain.rule.article,
-                    start=on, due=domain.due(), pauses=[], paused_days=0, extended_days=0, extensions=[],
-                    state="window" if window else "running", body_id=body_id)
-    session.add(row)
-    session.flush()
-    return row
+    return CaseClock(case_id=case.id, clock=clock, rule_set=domain.rule.rule_set, article=domain.rule.article,
+                     start=on, due=domain.due(), pauses=[], paused_days=0, extended_days=0, extensions=[],
+                     state="window" if window else "running", body_id=body_id)
 
 
 def to_clock(row: CaseClock, case_number: str = "",
@@ -84,19 +76,16 @@ def clocks_of(session: Session, case_id: int) -> list[CaseClock]:
         select(CaseClock).where(CaseClock.case_id == case_id).order_by(CaseClock.id)).scalars())
 
 
-def running(session: Session, case_id: int, names: Sequence[str] | None = None) -> list[CaseClock]:
-    """Return a case's clocks that are neither stopped nor windows (optionally by name)."""
-    return [c for c in clocks_of(session, case_id)
-            if c.state not in ("stopped", "window") and (names is None or c.clock in names)]
+def running(rows: Sequence[CaseClock], names: Sequence[str] | None = None) -> list[CaseClock]:
+    """Return the clocks that are neither stopped nor windows (optionally by name), oldest first."""
+    return [c for c in rows if c.state not in ("stopped", "window") and (names is None or c.clock in names)]
 
 
-def stop_all(session: Session, case_id: int, on: date, names: Sequence[str] | None = None) -> list[CaseClock]:
-    """Stop the case's running clocks (all, or those named): their duty was met ``on``."""
-    stopped = running(session, case_id, names)
-    for row in stopped:
-        # an overdue clock keeps its state: the record shows the duty was met late
+def stop(rows: Sequence[CaseClock], on: date) -> list[CaseClock]:
+    """Stop these clocks: their duty was met ``on`` (an overdue one stays overdue on the record)."""
+    for row in rows:
         row.stopped_at, row.state = on, ("overdue" if row.state == "overdue" else "stopped")
-    return stopped
+    return list(rows)
 
 
 @dataclass(frozen=True, slots=True)

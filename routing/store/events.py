@@ -5,10 +5,10 @@ Mapping: ``Event.kind/actor/reason/payload`` are stored as they are, ``Event.at`
 and ``status_after`` is the status the event leaves the case in (``payload["to"]`` for a
 ``status_changed`` event, the case's current status otherwise).
 
-Filing and the first chat actions write a few status-changing events under their own kinds
-(``filed``, ``assigned``, ``withdrawn``). :func:`to_domain` reads them as the lifecycle's
-``status_changed`` events (``accept``, ``assign``, ``withdraw``) so that
-``routing.lifecycle.replay`` over the stored trail agrees with ``cases.status``.
+Every status change is a ``status_changed`` event carrying the lifecycle's from/to/action, so
+``routing.lifecycle.replay`` over the stored trail agrees with ``cases.status`` (rows written by
+older versions under other kinds were rewritten by migration ``0006_status_events``). This module
+is the one writer of ``case_events``: the unit of work (``routing.case_uow``) appends through it.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from sqlalchemy.orm import Session
 
 from routing.events import Event
 from routing.orm import Case, CaseEvent
-
-LEGACY_STATUS_KINDS = {"filed": ("accept", "accepted"), "assigned": ("assign", "assigned"),
-                       "withdrawn": ("withdraw", "withdrawn")}
 
 
 def _jsonable(value: Any) -> Any:
@@ -63,21 +60,12 @@ def append_events(session: Session, case: Case, events: Iterable[Event]) -> list
 
 
 def to_domain(rows: Iterable[CaseEvent], case_number: str) -> list[Event]:
-    """Turn stored rows (in ``seq`` order) into domain events, reading legacy status kinds."""
+    """Turn stored rows (in ``seq`` order) into domain events."""
     out: list[Event] = []
-    status: str | None = None
     for row in rows:
         at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-        payload = dict(row.payload or {})
-        kind = row.kind
-        if kind in LEGACY_STATUS_KINDS and "action" not in payload:
-            action, to = LEGACY_STATUS_KINDS[kind]
-            payload.update({"from": status, "to": to, "action": action, "recorded_as": kind})
-            kind = "status_changed"
-        if kind == "status_changed":
-            status = payload.get("to")
-        out.append(Event(kind=kind, actor=row.actor, at=at, reason=row.reason or "", case_id=case_number,
-                         payload=payload))
+        out.append(Event(kind=row.kind, actor=row.actor, at=at, reason=row.reason or "", case_id=case_number,
+                         payload=dict(row.payload or {})))
     return out
 
 

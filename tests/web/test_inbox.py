@@ -22,6 +22,7 @@ from gateway import relay
 from gateway.app import init_app
 from gateway.outbox import NotificationScanner, RateLimiter, split_text
 from gateway.script import render
+from routing.case_life import CaseLife
 from routing.db import make_engine, make_session_factory
 from routing.intake_policy import make_policy
 from routing.messaging_orm import InboxMessage, OutboxMessage
@@ -202,14 +203,14 @@ def test_status_changes_become_one_notification_each(database_url) -> None:
     )
     number = service.file_case(draft).view.case_number
     service.record(number, "note", "mediator-1", "电话联系群众")  # no status change: silent
-    service.record(number, "mediation_started", "mediator-1", "开始调解", new_status="mediating")
+    CaseLife(sessions, lambda: date(2026, 4, 27)).hand_to(number, "mediator-1", "u:m1", "调解员甲", "认领")
     assert scanner.scan() == ["tg:555"]
     assert scanner.scan() == []
     with sessions() as session:
         rows = session.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == "tg:555")).scalars().all()
     engine.dispose()
     assert len(rows) == 1 and rows[0].kind == "notification" and rows[0].channel == "tg"
-    assert number in rows[0].text and "调解中" in rows[0].text
+    assert number in rows[0].text and "已分派" in rows[0].text
 
 
 async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohttp_client, rasa, db_url) -> None:
@@ -237,7 +238,6 @@ async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohtt
 
 def test_the_citizen_is_not_notified_of_their_own_actions(database_url) -> None:
     """Withdraw, rate, review and booking are written as ``citizen:<sender>``: no notice for them."""
-    from routing.case_life import CaseLife
     from routing.events import citizen_actor
 
     engine = make_engine(database_url)
