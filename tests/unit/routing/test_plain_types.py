@@ -1,0 +1,39 @@
+"""Plain types for plain ideas: one case-number format, one phone pattern, one channel_of, StrEnums."""
+
+from __future__ import annotations
+
+from routing import lifecycle, risk
+from routing.case_numbers import canonical_case_number, find_case_numbers, format_case_number
+from routing.channels import Channel, channel_of
+from routing.events import Actor, citizen_actor, is_citizen
+from routing.intake import find_phone
+from routing.text import mask_pii
+
+
+def test_one_case_number_format() -> None:
+    assert format_case_number(2026, 42) == "FQ-2026-000042"
+    assert canonical_case_number("fq2026000042") == canonical_case_number("FQ-2026-000042") == "FQ-2026-000042"
+    assert canonical_case_number("FQ-2026-42") is None
+    assert find_case_numbers("查一下FQ2026000042和fq-2026-000007，还有FQ-2026-000042") == [
+        "FQ-2026-000042", "FQ-2026-000007"]
+    assert find_case_numbers("XFQ2026000042") == []
+
+
+def test_one_phone_pattern_reads_and_masks_the_same_numbers() -> None:
+    for number in ("13800138000", "0575-87654321"):
+        assert find_phone(f"电话{number}。") == number
+        assert number not in mask_pii(f"电话{number}。")
+    assert find_phone("12345678901") is None and mask_pii("12345678901") == "12345678901"
+
+
+def test_channel_of_reads_the_prefix() -> None:
+    assert channel_of("web:abc") == Channel.WEB and channel_of("tg:42") == Channel.TELEGRAM
+    assert channel_of("abc") == Channel.REST
+
+
+def test_enums_are_the_stored_strings() -> None:
+    assert set(lifecycle.Status) == set(lifecycle.STATUS_LABELS)
+    assert {s for (_, _), s in lifecycle.TRANSITIONS.items()} <= set(lifecycle.Status)
+    assert list(risk.LEVELS) == ["blue", "yellow", "orange", "red"]
+    assert Actor.SYSTEM == "system" and citizen_actor("tg:1") == "citizen:tg:1"
+    assert is_citizen("citizen") and is_citizen("citizen:tg:1") and not is_citizen("citizenship-office")
