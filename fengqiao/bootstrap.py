@@ -41,6 +41,12 @@ def holiday_calendar(settings: Settings) -> HolidayCalendar:
     return load_calendar(estimate_unknown_years=True, extra_notices=extra)
 
 
+def strict_calendar(settings: Settings) -> HolidayCalendar:
+    """Return the same official sources without estimates (`fengqiao deadline` answers exactly or not at all)."""
+    extra = (settings.holiday_notices_file,) if settings.holiday_notices_file else ()
+    return load_calendar(estimate_unknown_years=False, extra_notices=extra)
+
+
 def build_services(settings: Settings, sessions: sessionmaker,
                    today: Callable[[], date] = utc_today) -> Services:
     """Wire the case services on ``sessions`` with the process's rules and calendar.

@@ -105,3 +105,23 @@ def test_a_clock_in_a_year_no_source_has_is_estimated_and_marked(tmp_path: Path)
     bad.write_text("years:\n  2027:\n    holidays: [2026-12-31]\n", encoding="utf-8")
     with pytest.raises(deadlines.DeadlineError):
         deadlines.load_notices(bad)
+
+
+def test_the_deadline_command_reads_an_operators_notice_file(tmp_path: Path, monkeypatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from fengqiao import settings
+
+    path = tmp_path / "notices.yaml"
+    path.write_text(NOTICE_2027, encoding="utf-8")
+    args = ["deadline", "--rules", "zhejiang", "--clock", "petition_register", "--start", "2026-12-28"]
+    settings.get_settings.cache_clear()
+    try:
+        assert main(args) == 2  # strict: 2027 is in no source
+        monkeypatch.setenv("HOLIDAY_NOTICES_FILE", str(path))
+        settings.get_settings.cache_clear()
+        capsys.readouterr()
+        assert main(args) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["due"] == "2027-01-06" and out["estimated"] is False
+    finally:
+        settings.get_settings.cache_clear()
