@@ -16,12 +16,13 @@ from routing.case_moves import CaseContext, CaseLifeError, finish, load, move, s
 from routing.case_transfer import apply_decision, current_decision, facts_of
 from routing.case_types import CaseStateError, CaseView, case_view
 from routing.case_uow import UnitOfWork
-from routing.events import SYSTEM_ACTOR, make_event
+from routing.events import SYSTEM_ACTOR, EventKind, make_event
 
 SATISFACTION_CODES = {**{v: k for k, v in lifecycle.SATISFACTION_LABELS.items()},
                       **{k: k for k in lifecycle.SATISFACTION_LABELS}}
 # Events that only add to the record (no status move): the kinds :func:`note` accepts.
-NOTE_KINDS = frozenset({"urged", "material_added", "leader_requested", "note", "contact_logged"})
+NOTE_KINDS = frozenset({EventKind.URGED, EventKind.MATERIAL_ADDED, EventKind.LEADER_REQUESTED, EventKind.NOTE,
+                        EventKind.CONTACT_LOGGED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,3 +37,18 @@ def test_enums_are_the_stored_strings() -> None:
     assert list(risk.LEVELS) == ["blue", "yellow", "orange", "red"]
     assert Actor.SYSTEM == "system" and citizen_actor("tg:1") == "citizen:tg:1"
     assert is_citizen("citizen") and is_citizen("citizen:tg:1") and not is_citizen("citizenship-office")
+
+
+def test_every_event_kind_the_domain_writes_is_an_event_kind() -> None:
+    import re
+    from pathlib import Path
+
+    from routing.events import EventKind
+
+    root = Path(__file__).resolve().parents[3] / "routing"
+    written = {k for path in root.rglob("*.py")
+               for k in re.findall(r'make_event\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))}
+    written |= {"deadline_near_due", "deadline_overdue"}  # routing.deadlines.alert_events: f"deadline_{status}"
+    written |= {f"routing_{a}" for a in re.findall(r'action="([a-z]+)"', (root / "ladder.py").read_text("utf-8"))}
+    assert len(written) > 20
+    assert written <= set(EventKind), sorted(written - set(EventKind))
