@@ -83,7 +83,7 @@ def _file(uow: UnitOfWork, ctx: CaseContext, policy: RoutingPolicy, draft: CaseD
         "routed", SYSTEM_ACTOR, routed.explanation, case_id=case.case_number, at=ctx.now(),
         payload={"handling_body": routed.handling_body, "tier": routed.tier, "clock": routed.clock})]
     events += [make_event(kind, SYSTEM_ACTOR, reason, case_id=case.case_number, at=ctx.now(), payload=payload)
-               for kind, reason, payload in routed.extra_events if kind != "assigned"]
+               for kind, reason, payload in routed.extra_events]
     clocks = CaseContext(ctx.today, routed.rules, routed.calendar, ctx.orgs, ctx.places, ctx.now)
     start_clock(uow, clocks, case, lifecycle.REGISTER_CLOCK, today, body_id=case.body_id)
     links, accepted_again = _repeat_links(uow, ctx, case, today)

@@ -87,8 +87,8 @@ class CaseLife:
             uows = sql_units_of_work(sessions)
         self._uows: Callable[[], UnitOfWork] = uows
         self._sessions = sessions
-        ctx = CaseContext(today, rules, calendar, orgs)
-        self.ctx = ctx if places is None else CaseContext(today, rules, calendar, orgs, places)
+        self.ctx = CaseContext(today, rules, calendar, orgs) if places is None else (
+            CaseContext(today, rules, calendar, orgs, places))
 
     @property
     def _calendar(self) -> HolidayCalendar:

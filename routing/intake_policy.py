@@ -11,6 +11,7 @@ from routing import risk as risk_rules
 from routing.case_types import CaseDraft, Routed
 from routing.deadlines import OFFICIAL, DeadlineError, HolidayCalendar, compute_due
 from routing.ladder import CaseFacts, RoutingError, route
+from routing.lifecycle import Status
 from routing.orgs import load_orgs
 from routing.places import load_divisions
 from routing.store.workload import SessionWorkload
@@ -59,10 +60,9 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None,
         except (RoutingError, DeadlineError):
             return _fallback(draft, register.due, notice, rules, calendar)
         extra = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
-        status = "accepted"
-        if decision.person_id and decision.action == "route":
-            status = "assigned"
-            extra.append(("assigned", f"分派给{decision.person_name}", {"person_id": decision.person_id}))
+        # with a person the filing assigns the case at once (the lifecycle's ``assign``)
+        assigned = bool(decision.person_id and decision.action == "route")
+        status = Status.ASSIGNED if assigned else Status.ACCEPTED
         return Routed(
             handling_body=decision.body_name,
             tier=decision.tier_label,

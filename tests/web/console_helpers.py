@@ -83,8 +83,7 @@ def file_unassigned(world: World, d: CaseDraft) -> str:
 
     def nobody_free(draft: CaseDraft, today: date) -> Routed:
         r = routed(draft, today)
-        return replace(r, status="accepted", person_id=None, person_name=None,
-                       extra_events=tuple(e for e in r.extra_events if e[0] != "assigned"))
+        return replace(r, status="accepted", person_id=None, person_name=None)
 
     return CaseService(world.sessions, nobody_free, lambda: TODAY).file_case(d).view.case_number
 
