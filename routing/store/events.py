@@ -45,18 +45,34 @@ def append_events(session: Session, case: Case, events: Iterable[Event]) -> list
     Returns:
         The new rows.
     """
+    events = list(events)
     last = session.execute(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)).scalar()
     seq = last or 0
     rows = []
-    for ev in events:
+    for ev, after in zip(events, statuses_after(events, case.status), strict=True):
         seq += 1
-        after = ev.payload.get("to") if ev.kind == "status_changed" else case.status
         row = CaseEvent(case_id=case.id, seq=seq, kind=ev.kind, actor=ev.actor[:64], reason=ev.reason or None,
                         status_after=after, payload=_jsonable(dict(ev.payload)), created_at=ev.at)
         session.add(row)
         rows.append(row)
     session.flush()
     return rows
+
+
+def statuses_after(events: Sequence[Event], final_status: str) -> list[str]:
+    """Return the status each event of a batch leaves the case in.
+
+    A ``status_changed`` event leaves its ``to``; any other event the status at its place in the
+    batch: the ``from`` of the next status change, or the case's final status after the last one.
+    """
+    out: list[str] = []
+    for k, ev in enumerate(events):
+        if ev.kind == "status_changed":
+            out.append(ev.payload.get("to") or final_status)
+            continue
+        later = next((e for e in events[k + 1:] if e.kind == "status_changed"), None)
+        out.append(later.payload.get("from") or final_status if later is not None else final_status)
+    return out
 
 
 def to_domain(rows: Iterable[CaseEvent], case_number: str) -> list[Event]:

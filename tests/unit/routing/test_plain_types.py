@@ -52,3 +52,17 @@ def test_every_event_kind_the_domain_writes_is_an_event_kind() -> None:
     written |= {f"routing_{a}" for a in re.findall(r'action="([a-z]+)"', (root / "ladder.py").read_text("utf-8"))}
     assert len(written) > 20
     assert written <= set(EventKind), sorted(written - set(EventKind))
+
+
+def test_each_event_of_a_batch_records_the_status_at_its_place() -> None:
+    """The outbox tells status changes by ``status_after``: an event before a move must not show the new status."""
+    from routing.events import make_event
+    from routing.store.events import statuses_after
+
+    def moved(a: str, b: str):  # type: ignore[no-untyped-def]
+        return make_event("status_changed", "system", payload={"from": a, "to": b})
+
+    batch = [make_event("deadline_overdue", "system"), moved("assigned", "escalated"),
+             make_event("routing_escalate", "system"), moved("escalated", "assigned"), make_event("urged", "citizen")]
+    assert statuses_after(batch, "assigned") == ["assigned", "escalated", "escalated", "assigned", "assigned"]
+    assert statuses_after([make_event("urged", "citizen")], "handling") == ["handling"]
