@@ -83,29 +83,3 @@ def to_domain(rows: Iterable[CaseEvent], case_number: str) -> list[Event]:
         out.append(Event(kind=row.kind, actor=row.actor, at=at, reason=row.reason or "", case_id=case_number,
                          payload=dict(row.payload or {})))
     return out
-
-
-class SqlEventLog:
-    """``routing.ports.EventLog`` over ``case_events``, in one session (unit of work)."""
-
-    def __init__(self, session: Session) -> None:
-        """Bind to an open session; the caller commits."""
-        self._session = session
-
-    def _case(self, case_number: str) -> Case:
-        case = self._session.execute(select(Case).where(Case.case_number == case_number)).scalar()
-        if case is None:
-            raise LookupError(case_number)
-        return case
-
-    def append(self, case_id: str, events: Iterable[Event]) -> None:
-        """Append events to the case numbered ``case_id``."""
-        append_events(self._session, self._case(case_id), events)
-
-    def events_for(self, case_id: str) -> Sequence[Event]:
-        """Return the case's events in order, as domain events."""
-        case = self._case(case_id)
-        rows = self._session.execute(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
-        ).scalars()
-        return to_domain(rows, case_id)
