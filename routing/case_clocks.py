@@ -38,6 +38,7 @@ class ClockView:
     extended_days: int
     paused_days: int
     stopped_at: date | None
+    estimated: bool = False  # the due date lies in a year no official source covers yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +71,18 @@ class SweepReport:
                 "escalated": sum(1 for i in self.overdue if i.escalated_to), "reminders": self.reminders}
 
 
-def clock_view(row: CaseClock) -> ClockView:
-    """Return how a clock row is shown."""
+def clock_view(row: CaseClock, calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> ClockView:
+    """Return how a clock row is shown (an estimated due date says so)."""
     rule = deadlines.load_rule_set(row.rule_set).rule(row.clock)
+    estimated = row.due is not None and calendar.is_estimated(row.due)
     return ClockView(row.clock, rule.label, row.article, row.rule_set, row.start, row.due, row.state,
-                     row.extended_days, row.paused_days, row.stopped_at)
+                     row.extended_days, row.paused_days, row.stopped_at, estimated)
 
 
-def clocks(uow: UnitOfWork, case_number: str, owner: str | None = None) -> list[ClockView]:
+def clocks(uow: UnitOfWork, ctx: CaseContext, case_number: str, owner: str | None = None) -> list[ClockView]:
     """Return the case's clocks with their due dates and articles, oldest first (read only)."""
     case = uow.cases.get(case_number, owner, lock=False)
-    return [clock_view(row) for row in uow.clocks.of_case(case)]
+    return [clock_view(row, ctx.calendar) for row in uow.clocks.of_case(case)]
 
 
 def _running_clock(uow: UnitOfWork, case: Case, clock: str) -> CaseClock:
@@ -103,7 +105,7 @@ def extend_clock(uow: UnitOfWork, ctx: CaseContext, case_number: str, clock: str
                                ctx.today(), at=ctx.now())
     clock_store.save(row, new)
     finish(uow, case, [ev])
-    return clock_view(row)
+    return clock_view(row, ctx.calendar)
 
 
 def pause_clock(uow: UnitOfWork, ctx: CaseContext, case_number: str, clock: str, reason: str,
@@ -114,7 +116,7 @@ def pause_clock(uow: UnitOfWork, ctx: CaseContext, case_number: str, clock: str,
     new, ev = deadlines.pause(clock_store.to_clock(row, case.case_number, ctx.calendar), ctx.today(), reason, actor)
     clock_store.save(row, new)
     finish(uow, case, [ev])
-    return clock_view(row)
+    return clock_view(row, ctx.calendar)
 
 
 def resume_clock(uow: UnitOfWork, ctx: CaseContext, case_number: str, clock: str, actor: str = SYSTEM_ACTOR,
@@ -126,7 +128,7 @@ def resume_clock(uow: UnitOfWork, ctx: CaseContext, case_number: str, clock: str
     new, ev = deadlines.resume(clock_store.to_clock(row, case.case_number, ctx.calendar), on, actor)
     clock_store.save(row, new)
     finish(uow, case, [ev])
-    return clock_view(row)
+    return clock_view(row, ctx.calendar)
 
 
 def sweep(uows: Callable[[], UnitOfWork], ctx: CaseContext, as_of: date | None = None, near_days: int = 3, *,

@@ -114,7 +114,7 @@ class CaseLife:
 
     def clocks(self, case_number: str, channel_user_id: str | None = None) -> list[ClockView]:
         """Return the case's clocks with their due dates and articles, oldest first."""
-        return self._read(case_clocks.clocks, case_number, channel_user_id)
+        return self._read(case_clocks.clocks, self.ctx, case_number, channel_user_id)
 
     def audit(self, case_number: str) -> list[Event]:
         """Return the case's events, after checking they replay to its status.

@@ -38,6 +38,11 @@ def test_the_sweep_command_escalates_into_an_unpublished_year_like_the_bot(
     assert [o["case"] for o in out["overdue"]] == [number] and out["escalated"] == 1
     newest = [c for c in stack.life.clocks(number) if c.clock == "mediation"][-1]
     assert newest.start == date(2026, 12, 28) and newest.due is not None and newest.due.year == 2027
+    from routing.deadlines import load_calendar
+
+    estimating = type(stack.life)(stack.life._sessions, stack.today,
+                                  calendar=load_calendar(estimate_unknown_years=True))
+    assert [c.estimated for c in estimating.clocks(number) if c.clock == "mediation"] == [False, True]
 
 
 def test_bot_console_and_cli_get_one_calendar_from_the_composition_root(tmp_path, monkeypatch) -> None:
