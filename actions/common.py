@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
 
+from routing import channels
+from routing.case_numbers import canonical_case_number, find_case_numbers
 from routing.text import clean, mask_pii
 
 log = logging.getLogger("fengqiao.actions")
-_CASE_NUMBER = re.compile(r"FQ-?\d{4}-?\d{6}", re.IGNORECASE)
 
 FORM_SLOTS = (
     "complaint_subject",
@@ -24,8 +24,7 @@ FORM_SLOTS = (
 
 def channel_of(tracker: Tracker) -> str:
     """Return the channel name encoded in the sender id (``web:…``, ``tg:…``), else ``rest``."""
-    sender = tracker.sender_id or ""
-    return sender.split(":", 1)[0] if ":" in sender else "rest"
+    return channels.channel_of(tracker.sender_id or "")
 
 
 def original_text(tracker: Tracker) -> str:
@@ -56,18 +55,15 @@ def case_number_in(tracker: Tracker) -> str | None:
     for entity in (tracker.latest_message or {}).get("entities", []):
         if entity.get("entity") == "case_number" and entity.get("value"):
             return _canonical(str(entity["value"]))
-    found = _CASE_NUMBER.search(clean(original_text(tracker)))
+    found = find_case_numbers(clean(original_text(tracker)))
     if found:
-        return _canonical(found.group(0))
+        return found[0]
     slot = tracker.get_slot("case_number")
     return _canonical(slot) if slot else None
 
 
 def _canonical(raw: str) -> str | None:
-    digits = re.sub(r"[^0-9]", "", clean(raw))
-    if len(digits) != 10:
-        return None
-    return f"FQ-{digits[:4]}-{digits[4:]}"
+    return canonical_case_number(clean(raw))
 
 
 def due_text(view: Any) -> str:

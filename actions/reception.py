@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,7 +15,7 @@ from routing.lifecycle import TransitionError
 from routing.service import CaseView
 
 
-def day_buttons(offers: tuple[rec.SlotOffer, ...], exclude: set[str] = frozenset()) -> list[dict[str, str]]:
+def day_buttons(offers: tuple[rec.SlotOffer, ...], exclude: Collection[str] = frozenset()) -> list[dict[str, str]]:
     """One button per open day: date, leader, place and places left."""
     return [
         {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from fengqiao.bootstrap import build_services
+from fengqiao.settings import get_settings
 from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
 from routing.places import load_divisions
-from routing.service import CaseDraft, CaseService
+from routing.service import CaseDraft, utc_today
 from routing.text import normalise
 
 DEMO = (
@@ -28,7 +29,8 @@ def seed_demo(url: str) -> int:
     """
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    service = CaseService(sessions, make_policy("stricter", sessions), date.today)
+    # the same rules and holiday calendar as every other process (a December seed needs next year)
+    service = build_services(get_settings(), sessions, utc_today).cases
     index = load_divisions()
     created = 0
     try:

@@ -41,6 +41,8 @@ class Settings:
     # acknowledges within `crisis_escalate_minutes` is escalated (and told again).
     crisis_notify_telegram: tuple[str, ...] = ()
     crisis_escalate_minutes: float = 5.0
+    # An operator's file of official holiday notices for years the package lacks (optional).
+    holiday_notices_file: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +79,9 @@ class Settings:
             raise SettingsError("CRISIS_NOTIFY_TELEGRAM must be a comma-separated list of Telegram chat ids")
         if escalate <= 0:
             raise SettingsError("CRISIS_ESCALATE_MINUTES must be positive")
+        notices = os.environ.get("HOLIDAY_NOTICES_FILE", "").strip()
+        if notices and not os.path.isfile(notices):
+            raise SettingsError(f"HOLIDAY_NOTICES_FILE {notices!r} is not a file")
         return cls(
             database_url=default_database_url(),
             rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
@@ -99,6 +104,7 @@ class Settings:
             console_cookie_secure=os.environ.get("CONSOLE_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
             crisis_notify_telegram=chats,
             crisis_escalate_minutes=escalate,
+            holiday_notices_file=notices,
         )
 
 

@@ -47,10 +47,10 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 
 def _material_recorder(sessions, settings: Settings):  # type: ignore[no-untyped-def]
     """Return a function attaching a Telegram photo/document to the sender's open case."""
-    from routing.intake_policy import make_policy
-    from routing.service import CaseNotFound, CaseService, utc_today
+    from fengqiao.bootstrap import build_services
+    from routing.service import CaseNotFound
 
-    service = CaseService(sessions, make_policy(settings.deadline_rules, sessions), utc_today)
+    service = build_services(settings, sessions).cases
 
     def record(row: InboxMessage) -> str | None:
         view = service.latest_open_case(row.channel, row.conversation_id)

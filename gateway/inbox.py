@@ -36,7 +36,7 @@ from gateway.outbox import (
     utcnow,
 )
 from gateway.rasa_client import BotReply, RasaUnavailable, send_turn
-from gateway.script import render, render_reply, script_of
+from gateway.script import next_script, render, render_reply
 from routing.messaging_orm import ChatConversation, InboxMessage
 from routing.text import mask_pii
 
@@ -115,7 +115,7 @@ class Inbox:
                                      script="simplified", updated_at=utcnow())
             session.add(state)
         if message.kind == "text" and message.text and not message.text.startswith("/"):
-            state.script = script_of(message.text)
+            state.script = next_script(state.script or "simplified", message.text)
             state.updated_at = utcnow()
         return state
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import ClientSession, web
 
 from fengqiao.settings import Settings
 
+if TYPE_CHECKING:
+    from gateway.inbox import Messaging
+
 SETTINGS = web.AppKey("settings", Settings)
 HTTP = web.AppKey("http", ClientSession)
-MESSAGING = web.AppKey("messaging", object)  # gateway.inbox.Messaging (typed loosely: no import cycle)
+# gateway.inbox.Messaging, named for the type checker only (gateway.inbox imports this module)
+MESSAGING: web.AppKey[Messaging] = web.AppKey("messaging")

@@ -22,9 +22,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.channels import channel_of
+from routing.events import is_citizen
 from routing.messaging_orm import ChatConversation, OutboxMessage, RelayCursor
 from routing.orm import Case, CaseEvent
 from routing.service import STATUS_LABELS
+
+__all__ = ["channel_of"]  # re-exported for gateway.inbox and gateway.relay
 
 log = logging.getLogger("fengqiao.outbox")
 
@@ -51,11 +55,6 @@ def describe(exc: BaseException) -> str:
         where = where.tb_next
     place = f" at {where.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{where.tb_lineno}" if where else ""
     return f"{type(exc).__module__}.{type(exc).__name__}{place}"
-
-
-def channel_of(conversation_id: str) -> str:
-    """Return the channel encoded in a conversation id (``web:…`` → ``web``)."""
-    return conversation_id.split(":", 1)[0] if ":" in conversation_id else "rest"
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -244,7 +243,9 @@ class Outbox:
 class WebSocketLike(Protocol):
     """What the hub needs of a socket."""
 
-    closed: bool
+    @property
+    def closed(self) -> bool:  # pragma: no cover - protocol
+        """Whether the socket is closed."""
 
     async def send_json(self, data: Any) -> None:  # pragma: no cover - protocol
         """Send one JSON message."""
@@ -480,7 +481,7 @@ FILING_WINDOW = timedelta(seconds=5)
 
 
 def _notifiable(session: Session, case: Case, event: CaseEvent) -> bool:
-    if event.kind in SILENT_KINDS or event.actor == "citizen":
+    if event.kind in SILENT_KINDS or is_citizen(event.actor):
         return False
     created, at = _aware(case.created_at), _aware(event.created_at)
     if event.actor == "system" and created and at and at - created < FILING_WINDOW:

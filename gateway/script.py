@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from gateway.rasa_client import BotReply
-from routing.text import is_traditional
+from routing.text import clean, is_traditional
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +27,25 @@ def match_script(user_text: str, reply: BotReply) -> BotReply:
 def script_of(text: str) -> str:
     """Return ``traditional`` or ``simplified`` for a citizen's free text."""
     return "traditional" if is_traditional(text) else "simplified"
+
+
+def script_signal(text: str) -> str | None:
+    """Return the script a turn shows, or None when it shows none.
+
+    A turn shows Traditional when it holds a character that has a Simplified form (確認), and
+    Simplified when it holds one that has a Traditional form (确认). Digits, Latin letters,
+    punctuation and characters written alike in both scripts (好的, 是) show nothing: such a turn
+    (a phone number, "OK") must leave the conversation's script as it was.
+    """
+    if is_traditional(text):
+        return "traditional"
+    cleaned = clean(text)
+    return "simplified" if _s2t().convert(cleaned) != cleaned else None
+
+
+def next_script(current: str, text: str) -> str:
+    """Return the conversation's script after a turn: it sticks until the citizen writes the other."""
+    return script_signal(text) or current
 
 
 def render(text: str, script: str) -> str:

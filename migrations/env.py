@@ -2,13 +2,10 @@
 
 from alembic import context
 
-import routing.accounts.models  # noqa: F401  (console tables)
-import routing.messaging_orm  # noqa: F401  (inbox, outbox, conversation state)
-import routing.orm  # noqa: F401  (registers the tables on Base.metadata)
-from routing.db import Base, make_engine
+from routing.db import load_all_tables, make_engine
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = load_all_tables()  # every table module (routing.db.TABLE_MODULES)
 
 
 def run_migrations_online() -> None:

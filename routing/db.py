@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +14,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 class Base(DeclarativeBase):
     """Declarative base of every table of the case store."""
+
+
+# Every module that declares tables on Base. Alembic (migrations/env.py) and the test that
+# compares the migrations with the models read this list: a new table module goes here.
+TABLE_MODULES: tuple[str, ...] = (
+    "routing.orm",  # cases, events, counters, alerts, hand-offs
+    "routing.store.tables",  # statutory clocks, reception days, bookings, 包案
+    "routing.accounts.models",  # console accounts, sessions, notes, audit
+    "routing.messaging_orm",  # inbox, outbox, conversation state
+)
+
+
+def load_all_tables() -> MetaData:
+    """Import every table module and return the metadata that holds them all."""
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return Base.metadata
 
 
 def default_database_url() -> str:

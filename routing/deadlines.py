@@ -13,7 +13,7 @@ ends on the first working day after it (民法典 第二百零三条).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +61,177 @@ class ExtensionError(DeadlineError):
 
 class PauseError(DeadlineError):
     """A pause on a clock that cannot pause, or an inconsistent pause/resume."""
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def _calendar_module():
+    import chinese_calendar  # lazy: nothing happens at import time
+
+    return chinese_calendar
+
+
+# Statutory holidays on fixed solar dates (全国年节及纪念日放假办法): 元旦, 劳动节, 国庆节.
+_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+NOTICES_FILE = Path(__file__).parent / "data" / "calendar" / "holiday_notices.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class YearNotice:
+    """One year's official holiday arrangement (国务院办公厅关于某年部分节假日安排的通知).
+
+    Attributes:
+        year: the year it arranges.
+        source: the notice's title and number, as published.
+        holidays: days off (法定节假日 and the rest days moved next to them).
+        workdays: make-up working days (调休上班) that fall on a weekend.
+    """
+
+    year: int
+    source: str
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+    def is_workday(self, day: date) -> bool:
+        """Tell whether ``day`` (in this year) is a working day under the notice."""
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+def load_notices(path: Path | str) -> dict[int, YearNotice]:
+    """Read a notices file (YAML: ``years: {2027: {source, holidays: [...], workdays: [...]}}``).
+
+    Raises:
+        DeadlineError: a date outside its year, a day both off and on, or a malformed entry.
+    """
+    import yaml  # lazy
+
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out: dict[int, YearNotice] = {}
+    for year, spec in (raw.get("years") or {}).items():
+        spec = spec or {}
+        try:
+            holidays = frozenset(_as_date(d) for d in spec.get("holidays") or ())
+            workdays = frozenset(_as_date(d) for d in spec.get("workdays") or ())
+        except (TypeError, ValueError) as exc:
+            raise DeadlineError(f"{path}: year {year}: {exc}") from None
+        if any(d.year != int(year) for d in holidays | workdays):
+            raise DeadlineError(f"{path}: year {year} lists a day of another year")
+        if holidays & workdays:
+            raise DeadlineError(f"{path}: year {year}: a day is both off and a working day")
+        if not spec.get("source"):
+            raise DeadlineError(f"{path}: year {year} needs the notice it comes from (source)")
+        out[int(year)] = YearNotice(int(year), str(spec["source"]), holidays, workdays)
+    return out
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class HolidayCalendar:
+    """Working days from the official data: published notices first, then ``chinese_calendar``.
+
+    A year that neither source covers raises :class:`CalendarRangeError`, unless the calendar
+    estimates unknown years (case processing must not stop when a clock runs into a year whose
+    holidays are not published yet): then a day there is a working day unless it is a weekend or
+    a fixed-date statutory holiday, and :meth:`is_estimated` tells callers the answer is an
+    estimate. The `fengqiao deadline` command keeps the strict behaviour (a clear error).
+
+    The composition root (``fengqiao.bootstrap``) builds one calendar for every process.
+    """
+
+    def __init__(self, notices: Mapping[int, YearNotice] | None = None, *,
+                 estimate_unknown_years: bool = False) -> None:
+        """Build a calendar.
+
+        Args:
+            notices: official notices by year (they win over the package's data for that year).
+            estimate_unknown_years: estimate years that no source covers instead of raising.
+        """
+        self.notices: Mapping[int, YearNotice] = dict(notices or {})
+        self.estimate_unknown_years = estimate_unknown_years
+
+    def __repr__(self) -> str:
+        return (f"HolidayCalendar(notice_years={sorted(self.notices)}, "
+                f"estimate_unknown_years={self.estimate_unknown_years})")
+
+    def _known(self, day: date) -> bool:
+        if day.year in self.notices:
+            return self.notices[day.year].is_workday(day)
+        return _official_workday(day)
+
+    def is_estimated(self, day: date) -> bool:
+        """Tell whether ``day`` lies in a year no source covers (its working days are estimated)."""
+        try:
+            self._known(day)
+        except CalendarRangeError:
+            return True
+        return False
+
+    def is_workday(self, day: date) -> bool:
+        """Tell whether ``day`` is an official working day (调休 make-up days included).
+
+        Raises:
+            CalendarRangeError: no source covers the year and the calendar does not estimate.
+        """
+        try:
+            return self._known(day)
+        except CalendarRangeError:
+            if not self.estimate_unknown_years:
+                raise
+            return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS
+
+    def next_workday(self, day: date) -> date:
+        """Return ``day`` itself if it is a working day, else the first working day after it."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+
+# The strict official calendar: the package's data only, no estimates (the default argument).
+OFFICIAL = HolidayCalendar()
+
+
+def load_calendar(*, estimate_unknown_years: bool, extra_notices: Iterable[Path | str] = ()) -> HolidayCalendar:
+    """Build the calendar from the project's notices file and any operator files.
+
+    Args:
+        estimate_unknown_years: estimate years no source covers (case processing) or raise.
+        extra_notices: more notices files (later files win for the same year).
+    """
+    notices: dict[int, YearNotice] = {}
+    for path in (NOTICES_FILE, *extra_notices):
+        notices.update(load_notices(path))
+    return HolidayCalendar(notices, estimate_unknown_years=estimate_unknown_years)
+
+
+def is_provisional(day: date, calendar: HolidayCalendar = OFFICIAL) -> bool:
+    """Tell whether working days up to ``day`` can only be estimated (no official data yet)."""
+    return calendar.is_estimated(day)
+
+
+@lru_cache(maxsize=4096)
+def _official_workday(day: date) -> bool:
+    try:
+        return bool(_calendar_module().is_workday(day))
+    except NotImplementedError as exc:
+        raise CalendarRangeError(
+            f"{day.isoformat()} 超出法定节假日日历的数据范围（{exc}），无法计算工作日；"
+            "请升级 chinese-calendar 或在节假日通知文件中补充当年节假日安排"
+        ) from None
+
+
+def is_workday(day: date, calendar: HolidayCalendar = OFFICIAL) -> bool:
+    """Tell whether ``day`` is an official working day (see :class:`HolidayCalendar`)."""
+    return calendar.is_workday(day)
+
+
+def next_workday(day: date, calendar: HolidayCalendar = OFFICIAL) -> date:
+    """Return ``day`` itself if it is a working day, else the first working day after it."""
+    return calendar.next_workday(day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +305,7 @@ class Clock:
     extensions: tuple[Extension, ...] = ()
     pauses: tuple[Pause, ...] = ()
     stopped_on: date | None = None
+    calendar: HolidayCalendar = field(default=OFFICIAL, compare=False, repr=False)
 
     @property
     def total_days(self) -> int:
@@ -151,7 +323,7 @@ class Clock:
             CalendarRangeError: a date beyond the official calendar's data is needed.
         """
         pauses = tuple(_closed(p, as_of) for p in self.pauses)
-        return due_date(self.start, self.total_days, self.rule.unit, pauses)
+        return due_date(self.start, self.total_days, self.rule.unit, pauses, self.calendar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +339,7 @@ class Due:
     article: str
     days: int
     unit: Unit
+    estimated: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-ready dict."""
@@ -180,6 +353,7 @@ class Due:
             "article": self.article,
             "days": self.days,
             "unit": self.unit,
+            "estimated": self.estimated,
         }
 
 
@@ -195,74 +369,6 @@ class ClockAlert:
     article: str
 
 
-# ---------------------------------------------------------------- calendar
-
-
-def _calendar_module():
-    import chinese_calendar  # lazy: nothing happens at import time
-
-    return chinese_calendar
-
-
-# Statutory holidays on fixed solar dates (全国年节及纪念日放假办法): 元旦, 劳动节, 国庆节.
-_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
-_PROVISIONAL = {"enabled": False}
-
-
-def allow_provisional(enabled: bool = True) -> None:
-    """Let case processing estimate working days beyond the official calendar's data.
-
-    The State Council publishes each year's holidays late in the year before, so a clock started
-    in December can end in a year the calendar does not cover yet. Filing must not fail then:
-    with this switch on, such days count as working days unless they fall on a weekend or a
-    fixed-date statutory holiday, and `is_provisional` tells callers the answer is an estimate.
-    The `fengqiao deadline` command keeps the strict behaviour (a clear error).
-    """
-    _PROVISIONAL["enabled"] = enabled
-
-
-def is_provisional(day: date) -> bool:
-    """Tell whether working days up to ``day`` can only be estimated (no official data yet)."""
-    try:
-        _official_workday(day)
-    except CalendarRangeError:
-        return True
-    return False
-
-
-@lru_cache(maxsize=4096)
-def _official_workday(day: date) -> bool:
-    try:
-        return bool(_calendar_module().is_workday(day))
-    except NotImplementedError as exc:
-        raise CalendarRangeError(
-            f"{day.isoformat()} 超出法定节假日日历的数据范围（{exc}），无法计算工作日；"
-            "请升级 chinese-calendar 或补充当年节假日安排"
-        ) from None
-
-
-def is_workday(day: date) -> bool:
-    """Tell whether ``day`` is an official working day (调休 make-up days included).
-
-    Raises:
-        CalendarRangeError: the official calendar has no data for that year (unless
-            `allow_provisional` is on, in which case the day is estimated).
-    """
-    try:
-        return _official_workday(day)
-    except CalendarRangeError:
-        if not _PROVISIONAL["enabled"]:
-            raise
-        return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS
-
-
-def next_workday(day: date) -> date:
-    """Return ``day`` itself if it is a working day, else the first working day after it."""
-    while not is_workday(day):
-        day += timedelta(days=1)
-    return day
-
-
 def _closed(p: Pause, as_of: date | None) -> Pause:
     if p.end is not None:
         return p
@@ -275,7 +381,8 @@ def _paused(day: date, pauses: tuple[Pause, ...]) -> bool:
     return any(p.start <= day <= p.end for p in pauses if p.end is not None)
 
 
-def due_date(start: date, days: int, unit: Unit, pauses: tuple[Pause, ...] = ()) -> date:
+def due_date(start: date, days: int, unit: Unit, pauses: tuple[Pause, ...] = (),
+             calendar: HolidayCalendar = OFFICIAL) -> date:
     """Count a period from the day after ``start``.
 
     Args:
@@ -283,6 +390,7 @@ def due_date(start: date, days: int, unit: Unit, pauses: tuple[Pause, ...] = ())
         days: the length of the period.
         unit: ``calendar`` or ``working``.
         pauses: closed pauses; their days are not counted.
+        calendar: the holiday calendar (the strict official one by default).
 
     Returns:
         The last day of the period.
@@ -297,10 +405,10 @@ def due_date(start: date, days: int, unit: Unit, pauses: tuple[Pause, ...] = ())
         day += timedelta(days=1)
         if _paused(day, pauses):
             continue
-        if unit == "calendar" or is_workday(day):
+        if unit == "calendar" or calendar.is_workday(day):
             counted += 1
     if unit == "calendar":
-        day = next_workday(day)
+        day = calendar.next_workday(day)
     return day
 
 
@@ -362,7 +470,7 @@ def _candidate_rules(clock: str, rules: str) -> list[ClockRule]:
     return list(found.values())
 
 
-def choose_rule(clock: str, start: date, rules: str = "stricter") -> ClockRule:
+def choose_rule(clock: str, start: date, rules: str = "stricter", calendar: HolidayCalendar = OFFICIAL) -> ClockRule:
     """Return the rule that governs ``clock`` for an event on ``start``.
 
     Args:
@@ -376,41 +484,45 @@ def choose_rule(clock: str, start: date, rules: str = "stricter") -> ClockRule:
     candidates = _candidate_rules(clock, rules)
     return min(
         candidates,
-        key=lambda r: (due_date(start, r.days, r.unit), _TIE_ORDER.get(r.rule_set, 9)),
+        key=lambda r: (due_date(start, r.days, r.unit, calendar=calendar), _TIE_ORDER.get(r.rule_set, 9)),
     )
 
 
-def compute_due(clock: str, start: date, rules: str = "stricter") -> Due:
+def compute_due(clock: str, start: date, rules: str = "stricter", calendar: HolidayCalendar = OFFICIAL) -> Due:
     """Compute a clock's due date and name the rule and article behind it.
 
     Args:
         clock: clock name, e.g. ``petition_register``.
         start: the date of the event that starts it.
         rules: ``national``, ``zhejiang`` or ``stricter``.
+        calendar: the holiday calendar (strict official data by default).
 
     Returns:
-        The :class:`Due` answer.
+        The :class:`Due` answer; ``estimated`` is True when the calendar had to estimate.
     """
-    rule = choose_rule(clock, start, rules)
+    rule = choose_rule(clock, start, rules, calendar)
     return Due(
         clock=clock,
         label=rule.label,
         start=start,
-        due=due_date(start, rule.days, rule.unit),
+        due=(due := due_date(start, rule.days, rule.unit, calendar=calendar)),
         rule=rule.rule_set,
         rule_title=load_rule_set(rule.rule_set).title,
         article=rule.article,
         days=rule.days,
         unit=rule.unit,
+        estimated=calendar.is_estimated(due),
     )
 
 
 # ---------------------------------------------------------------- clocks on a case
 
 
-def start_clock(clock: str, start: date, rules: str = "stricter", case_id: str = "") -> Clock:
+def start_clock(clock: str, start: date, rules: str = "stricter", case_id: str = "",
+                calendar: HolidayCalendar = OFFICIAL) -> Clock:
     """Start a clock on a case with the governing rule chosen now."""
-    return Clock(name=clock, rule=choose_rule(clock, start, rules), start=start, case_id=case_id)
+    return Clock(name=clock, rule=choose_rule(clock, start, rules, calendar), start=start, case_id=case_id,
+                 calendar=calendar)
 
 
 def extend(

@@ -10,10 +10,67 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-SYSTEM_ACTOR = "system"
+
+class Actor(StrEnum):
+    """Actors that are not a named person: the citizen (through a channel) and the system."""
+
+    CITIZEN = "citizen"
+    SYSTEM = "system"
+
+
+class EventKind(StrEnum):
+    """The kinds of case events the domain writes (``status_changed`` carries every status move)."""
+
+    STATUS_CHANGED = "status_changed"
+    ROUTED = "routed"
+    ROUTING_ROUTE = "routing_route"
+    ROUTING_ESCALATE = "routing_escalate"
+    ROUTING_REFER = "routing_refer"
+    ROUTING_RETURN = "routing_return"
+    RISK_ASSESSED = "risk_assessed"
+    RISK_ALERT = "risk_alert"
+    ALERT_RAISED = "alert_raised"
+    REPEAT_LINKED = "repeat_linked"
+    HUMAN_REQUESTED = "human_requested"
+    SUPERVISOR_FOLLOW_UP = "supervisor_follow_up"
+    ESCALATION_BLOCKED = "escalation_blocked"
+    DEADLINE_NEAR_DUE = "deadline_near_due"
+    DEADLINE_OVERDUE = "deadline_overdue"
+    CLOCK_EXTENDED = "clock_extended"
+    CLOCK_PAUSED = "clock_paused"
+    CLOCK_RESUMED = "clock_resumed"
+    RECEPTION_DAY_PUBLISHED = "reception_day_published"
+    RECEPTION_BOOKED = "reception_booked"
+    RECEPTION_CANCELLED = "reception_cancelled"
+    RECEPTION_RESCHEDULED = "reception_rescheduled"
+    RECEPTION_RECORDED = "reception_recorded"
+    RECEPTION_REMINDER = "reception_reminder"
+    BAOAN_TAKEN = "baoan_taken"
+    BAOAN_CLOSED = "baoan_closed"
+    # notes: on the record, no status move (routing.case_handling.note)
+    URGED = "urged"
+    MATERIAL_ADDED = "material_added"
+    LEADER_REQUESTED = "leader_requested"
+    NOTE = "note"
+    CONTACT_LOGGED = "contact_logged"
+
+
+SYSTEM_ACTOR = Actor.SYSTEM.value
+CITIZEN_ACTOR = Actor.CITIZEN.value
+
+
+def citizen_actor(sender: str) -> str:
+    """Return the actor of something a citizen did through a channel (``citizen:<sender>``)."""
+    return f"{CITIZEN_ACTOR}:{sender}"
+
+
+def is_citizen(actor: str) -> bool:
+    """Tell whether an event was caused by the citizen (``citizen`` or ``citizen:<sender>``)."""
+    return actor == CITIZEN_ACTOR or actor.startswith(f"{CITIZEN_ACTOR}:")
 
 
 def _freeze(payload: Mapping[str, Any] | None) -> Mapping[str, Any]:

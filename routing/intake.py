@@ -9,12 +9,10 @@ import re
 from dataclasses import dataclass, field
 
 from routing.places import PlaceMatch, load_divisions
-from routing.text import clean, is_traditional, normalise
+from routing.text import LANDLINE, MOBILE, clean, is_traditional, normalise
 
 _CLAUSE = re.compile(r"[^。！？!?；;，,\n]+")
 _DEMAND_WORDS = ("要求", "希望", "请求", "恳请", "恳求", "盼望", "请有关部门", "请相关部门", "请帮", "请尽快", "诉求")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 # Risk flags that mean someone may be in danger now: answer with emergency numbers at once,
 # even when NLU took the message for an ordinary complaint.
 CRISIS_CODES = frozenset({"self_harm", "violence", "ongoing_danger"})
@@ -49,7 +47,7 @@ class Analysis:
 def find_phone(text: str) -> str | None:
     """Return the first mobile or landline number in `text`, digits only (landline keeps '-')."""
     cleaned = clean(text).replace(" ", "").replace("－", "-")
-    found = _MOBILE.search(cleaned) or _LANDLINE.search(cleaned)
+    found = MOBILE.search(cleaned) or LANDLINE.search(cleaned)
     return found.group(0) if found else None
 
 

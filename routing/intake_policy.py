@@ -8,11 +8,12 @@ from datetime import date
 from sqlalchemy.orm import sessionmaker
 
 from routing import risk as risk_rules
-from routing.deadlines import DeadlineError, compute_due, is_provisional
+from routing.case_types import CaseDraft, Routed
+from routing.deadlines import OFFICIAL, DeadlineError, HolidayCalendar, compute_due
 from routing.ladder import CaseFacts, RoutingError, route
+from routing.lifecycle import Status
 from routing.orgs import load_orgs
 from routing.places import load_divisions
-from routing.service import CaseDraft, Routed
 from routing.store.workload import SessionWorkload
 
 
@@ -29,19 +30,21 @@ class SqlWorkload:
             return SessionWorkload(session).open_case_counts(person_ids)
 
 
-def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
+def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None,
+                calendar: HolidayCalendar = OFFICIAL):  # type: ignore[no-untyped-def]
     """Return the filing policy.
 
     Args:
         rules: deadline rule set, ``national``, ``zhejiang`` or ``stricter``.
         sessions: the case database, for assigning by current load (none: load is ignored).
+        calendar: the holiday calendar (the composition root passes the process's one).
     """
     workload = SqlWorkload(sessions) if sessions is not None else None
 
     def policy(draft: CaseDraft, today: date) -> Routed:
-        register = compute_due("petition_register", today, rules)
+        register = compute_due("petition_register", today, rules, calendar)
         notice = f"受理告知期限依{register.article}，至{register.due.isoformat()}"
-        if is_provisional(register.due):
+        if register.estimated:
             notice += f"（{register.due.year}年节假日安排尚未公布，工作日暂按周末和固定假日估算，公布后以官方安排为准）"
         assessed = risk_rules.assess(draft.narrative_normalised, dispute_type=draft.dispute_type)
         facts = CaseFacts(
@@ -53,14 +56,13 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
         )
         try:
             decision = route(facts, load_orgs(), assessed, places=load_divisions(),
-                             workload=workload, received_on=today, rules=rules)
+                             workload=workload, received_on=today, rules=rules, calendar=calendar)
         except (RoutingError, DeadlineError):
-            return _fallback(draft, register.due, notice, rules)
+            return _fallback(draft, register.due, notice, rules, calendar)
         extra = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
-        status = "accepted"
-        if decision.person_id and decision.action == "route":
-            status = "assigned"
-            extra.append(("assigned", f"分派给{decision.person_name}", {"person_id": decision.person_id}))
+        # with a person the filing assigns the case at once (the lifecycle's ``assign``)
+        assigned = bool(decision.person_id and decision.action == "route")
+        status = Status.ASSIGNED if assigned else Status.ACCEPTED
         return Routed(
             handling_body=decision.body_name,
             tier=decision.tier_label,
@@ -76,12 +78,14 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None):
             risk_level=assessed.level,
             clock=decision.clock,
             rules=rules,
+            calendar=calendar,
         )
 
     return policy
 
 
-def _fallback(draft: CaseDraft, due: date, notice: str, rules: str = "stricter") -> Routed:
+def _fallback(draft: CaseDraft, due: date, notice: str, rules: str = "stricter",
+              calendar: HolidayCalendar = OFFICIAL) -> Routed:
     """Route to the county centre when the place is not precise enough for the ladder."""
     index = load_divisions()
     code = draft.location_code
@@ -89,4 +93,4 @@ def _fallback(draft: CaseDraft, due: date, notice: str, rules: str = "stricter")
     body = f"{county.name}社会治理中心" if county else "县级社会治理中心"
     why = "事发地未能精确到镇（街道），由县级社会治理中心受理分流"
     return Routed(handling_body=body, tier="县级社会治理中心", explanation=f"{why}；{notice}。", due_date=due,
-                  rules=rules)
+                  rules=rules, calendar=calendar)

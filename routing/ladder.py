@@ -14,11 +14,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from routing.events import Event, make_event
 from routing.orgs import Body, Orgs, Person, SpecialtyRule
 from routing.ports import PlaceIndex, WorkloadRepository
 from routing.risk import ALERT_ARTICLES, RiskAssessment
+
+if TYPE_CHECKING:
+    from routing.deadlines import HolidayCalendar
 
 ART_LOCAL = ("信访工作条例 第二十条第四款", "信访工作条例 第二十二条")
 ART_DIVERT = ("信访工作条例 第二十八条第二款", "信访工作条例 第三十一条", "浙江省信访条例 第十九条")
@@ -189,12 +193,14 @@ def assign_person(body: Body, specialty: str, orgs: Orgs, workload: WorkloadRepo
                                     loads.get(p.id, 0) / max(p.capacity, 1), p.id))
 
 
-def _due(clock: str | None, received_on: date | None, rules: str) -> date | None:
+def _due(clock: str | None, received_on: date | None, rules: str,
+         calendar: HolidayCalendar | None = None) -> date | None:
     if clock is None or received_on is None:
         return None
-    from routing.deadlines import compute_due  # local: the ladder works without the calendar
+    # local: the ladder works without the calendar
+    from routing.deadlines import OFFICIAL, compute_due
 
-    return compute_due(clock, received_on, rules).due
+    return compute_due(clock, received_on, rules, calendar or OFFICIAL).due
 
 
 def _decision(action: str, facts: CaseFacts, orgs: Orgs, body: Body, person: Person | None,
@@ -257,6 +263,7 @@ def route(
     received_on: date | None = None,
     rules: str = "stricter",
     action: str = "route",
+    calendar: HolidayCalendar | None = None,
 ) -> RoutingDecision:
     """Route a case to the lowest competent body for its place and assign a person.
 
@@ -271,6 +278,7 @@ def route(
         received_on: the day the case was received; gives ``due`` for the started clock.
         rules: deadline rules (``stricter`` by default).
         action: the action name recorded on the decision.
+        calendar: the holiday calendar for ``due`` (the strict official one by default).
 
     Returns:
         The decision with explanation and articles.
@@ -301,7 +309,7 @@ def route(
         raise RoutingError(f"no competent body for {facts.case_id} at {facts.division}")
     person = assign_person(body, specialty, orgs, workload, exclude=facts.accused)
     clock = "petition_handle" if body.tier in ("department",) or facts.matter != "dispute" else rule.clock
-    due = _due(clock, received_on, rules)
+    due = _due(clock, received_on, rules, calendar)
     text = _route_text(facts, orgs, body, path, risk, due)
     articles = ART_LOCAL + (ART_LABOUR if clock == "labour_mediation" else ()) + (
         ALERT_ARTICLES if risk and risk.alert else ())
@@ -339,6 +347,7 @@ def escalate(
     workload: WorkloadRepository | None = None,
     received_on: date | None = None,
     rules: str = "stricter",
+    calendar: HolidayCalendar | None = None,
 ) -> RoutingDecision:
     """Move a case up the ladder.
 
@@ -371,7 +380,7 @@ def escalate(
     higher = ranks.tiers[min(ranks.rank(decision.tier) + 1, len(ranks.tiers) - 1)]
     new = route(facts, orgs, risk, places=places, workload=workload, min_tier=higher,
                 exclude_bodies={*decision.excluded_body_ids, decision.body_id},
-                received_on=received_on, rules=rules, action="escalate")
+                received_on=received_on, rules=rules, action="escalate", calendar=calendar)
     why = {"overdue": f"{decision.body_name}未在法定期限内办结，",
            "risk": "风险等级上升，",
            "mediation_failed": _failed_text(decision, specialty)}[reason]
@@ -431,6 +440,7 @@ def return_wrong_body(
     places: PlaceIndex | None = None,
     workload: WorkloadRepository | None = None,
     rules: str = "stricter",
+    calendar: HolidayCalendar | None = None,
 ) -> RoutingDecision:
     """A body objects that a transferred case is not its to handle, and the case is re-routed.
 
@@ -439,17 +449,17 @@ def return_wrong_body(
     Raises:
         RoutingError: no reason, or the objection is late (the body must handle the case).
     """
-    from routing.deadlines import compute_due
+    from routing.deadlines import OFFICIAL, compute_due
 
     if not reason.strip():
         raise RoutingError("an objection needs detailed reasons (信访工作条例 第二十三条)")
-    limit = compute_due("transfer_objection", received_on, rules)
+    limit = compute_due("transfer_objection", received_on, rules, calendar or OFFICIAL)
     if objected_on > limit.due:
         raise RoutingError(
             f"异议已超过{limit.article}规定的5个工作日（截止{limit.due.isoformat()}），应由{decision.body_name}办理"
         )
     new = route(facts, orgs, risk, places=places, workload=workload,
                 exclude_bodies={*decision.excluded_body_ids, decision.body_id},
-                received_on=objected_on, rules=rules, action="return")
+                received_on=objected_on, rules=rules, action="return", calendar=calendar)
     text = f"{decision.body_name}提出异议（{reason}），经核实交还后重新分派：" + new.explanation
     return replace(new, explanation=text, articles=ART_TRANSFER + new.articles)

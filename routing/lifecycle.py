@@ -9,9 +9,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from routing.events import SYSTEM_ACTOR, Event, make_event
+
+
+class Status(StrEnum):
+    """The statuses of a case (stored as these strings)."""
+
+    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"
+    HANDLING = "handling"
+    MEDIATING = "mediating"
+    RECEPTION_BOOKED = "reception_booked"
+    RESOLVED = "resolved"
+    REFERRED = "referred"
+    FOLLOW_UP = "follow_up"
+    ARCHIVED = "archived"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    ESCALATED = "escalated"
+    REVIEW = "review"
+    RECHECK = "recheck"
+
+
+class Satisfaction(StrEnum):
+    """A citizen's rating in 回访评价."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+
 
 STATUS_LABELS: Mapping[str, str] = {
     "accepted": "受理",
@@ -78,6 +107,27 @@ TRANSITIONS: Mapping[tuple[str | None, str], str] = {
     # 重新办理: a supervisor reopens a closed matter (with a reason, in the audit trail)
     **{(s, "reopen"): "handling" for s in ("resolved", "referred", "follow_up", "archived")},
 }
+# Clocks (信访工作条例 第二十二条 and the handling periods): the register clock runs only while a
+# case waits in 受理; every duty clock stops once the case is closed one way or another. Of the
+# running duty clocks, the newest gives the due date shown on the case.
+REGISTER_CLOCK = "petition_register"
+HANDLING_CLOCKS: tuple[str, ...] = ("petition_handle", "mediation", "labour_mediation")
+DUTY_CLOCKS: tuple[str, ...] = (*HANDLING_CLOCKS, "review_decide", "recheck_decide")
+CLOSING: frozenset[str] = frozenset({"resolved", "referred", "rejected", "withdrawn", "archived"})
+ESCALATABLE: frozenset[str] = frozenset({"accepted", "assigned", "handling", "mediating"})
+
+
+def clocks_stopped_by(status: str) -> tuple[str, ...] | None:
+    """Return the clocks a case in ``status`` no longer runs: None means every clock.
+
+    Args:
+        status: the status the case has just reached.
+    """
+    if status in CLOSING:
+        return None
+    return () if status == "accepted" else (REGISTER_CLOCK,)
+
+
 REASON_REQUIRED: frozenset[str] = frozenset(
     {"reject", "transfer", "return_wrong_body", "escalate", "refer", "fail_mediation", "cancel_reception",
      "reopen"}
@@ -204,6 +254,7 @@ def rate(
     case_id: str = "",
     rules: str = "stricter",
     at: datetime | None = None,
+    calendar: Any = None,
 ) -> RatingOutcome:
     """Record a satisfaction rating during 回访评价.
 
@@ -218,11 +269,12 @@ def rate(
         case_id: case id.
         rules: deadline rule choice.
         at: event time.
+        calendar: the holiday calendar (``routing.deadlines.HolidayCalendar``; strict by default).
 
     Raises:
         TransitionError: not in follow-up, or an unknown rating.
     """
-    from routing.deadlines import compute_due  # local: keeps lifecycle importable alone
+    from routing.deadlines import OFFICIAL, compute_due  # local: keeps lifecycle importable alone
 
     if satisfaction not in SATISFACTION_LABELS:
         raise TransitionError(f"unknown satisfaction {satisfaction!r}")
@@ -233,7 +285,7 @@ def rate(
     if satisfaction != "unsatisfied":
         msg = _SATISFIED_MSG.format(label=SATISFACTION_LABELS[satisfaction])
         return RatingOutcome(new, tuple(events), msg, None)
-    due = compute_due("review_request", reply_received_on, rules)
+    due = compute_due("review_request", reply_received_on, rules, calendar or OFFICIAL)
     events.append(
         make_event(
             "supervisor_follow_up",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Protocol, runtime_checkable
-
-from routing.events import Event
 
 
 @runtime_checkable
@@ -38,19 +36,6 @@ class WorkloadRepository(Protocol):
 
     def open_case_counts(self, person_ids: Sequence[str]) -> Mapping[str, int]:
         """Return open cases per person id (missing ids count as 0)."""
-        ...
-
-
-@runtime_checkable
-class EventLog(Protocol):
-    """Append-only event store: there is no update or delete."""
-
-    def append(self, case_id: str, events: Iterable[Event]) -> None:
-        """Append events to a case."""
-        ...
-
-    def events_for(self, case_id: str) -> Sequence[Event]:
-        """Return a case's events in order."""
         ...
 
 

@@ -150,8 +150,12 @@ def eligibility(*, complex_matter: bool = False, months_open: int = 0, previous_
     return Eligibility(bool(reasons), tuple(reasons))
 
 
+# A booking takes its place on the day until it is cancelled or moved (a received one keeps it).
+TAKING_PLACE: frozenset[str] = frozenset({"booked", "received"})
+
+
 def _active(bookings: Iterable[Booking]) -> list[Booking]:
-    return [b for b in bookings if b.status in ("booked", "received")]
+    return [b for b in bookings if b.status in TAKING_PLACE]
 
 
 def remaining(day: ReceptionDay, bookings: Iterable[Booking]) -> int:

@@ -11,12 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 
 from routing.events import SYSTEM_ACTOR, Event, make_event
 
-LEVELS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
-LEVEL_LABELS = {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}
+
+class RiskLevel(StrEnum):
+    """Risk levels, lowest first (stored on cases and alerts as these strings)."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+LEVELS: tuple[str, ...] = tuple(level.value for level in RiskLevel)
+LEVEL_LABELS: dict[str, str] = {RiskLevel.BLUE: "蓝", RiskLevel.YELLOW: "黄", RiskLevel.ORANGE: "橙", RiskLevel.RED: "红"}
 ALERT_ARTICLES = ("人民调解法 第二十五条", "信访工作条例 第二十五条")
 _THRESHOLDS = (("red", 9), ("orange", 6), ("yellow", 3))
 

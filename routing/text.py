@@ -14,8 +14,10 @@ from functools import lru_cache
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
+# The one phone-number pattern (a mainland mobile; a landline with area code), grouped so the
+# middle digits can be masked. Intake reads numbers with it, logs and pages mask with it.
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +89,7 @@ def mask_pii(text: str) -> str:
     text = strip_invisible(text)
     folded = _fold_keep_length(text)
     hidden: list[tuple[int, int]] = []
-    for pattern in (_ID_CARD, _MOBILE, _LANDLINE):
+    for pattern in (_ID_CARD, MOBILE, LANDLINE):
         for match in pattern.finditer(folded):
             start, end = match.span(2)
             if not any(a <= start < b for a, b in hidden):

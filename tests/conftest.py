@@ -22,16 +22,6 @@ def _pg_base() -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0]
 
 
-@pytest.fixture(autouse=True)
-def _strict_calendar() -> Iterator[None]:
-    """Every test starts and ends with the strict official calendar (no estimated years)."""
-    from routing.deadlines import allow_provisional
-
-    allow_provisional(False)
-    yield
-    allow_provisional(False)
-
-
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """Create a throw-away PostgreSQL database for this test session and drop it after."""

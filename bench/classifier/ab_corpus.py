@@ -2,19 +2,20 @@
 
 Run from the repository root (one fit per seed and side, ~20 s each on one core)::
 
-    .venv/bin/python bench/classifier/ab_corpus.py --drop-last-d 8             # without the last 8 scenarios_d entries
+    .venv/bin/python bench/classifier/ab_corpus.py --drop-last-d 8             # without the last 8 scenarios of part d
     .venv/bin/python bench/classifier/ab_corpus.py --set "FACTS_PER_LONG=(2, 2, 3, 4)"
 
 Side A is the corpus as configured in ``generate.py`` minus the requested change, side B the
-corpus with it; both are generated into temporary folders (``generated.csv`` is not touched)
-with seeds 1, 2, 3 and scored on dev.csv (never trained on). Prints per-seed and mean macro-F1.
+corpus with it; both are generated into temporary folders with seeds 1, 2, 3 and scored on
+dev.csv (never trained on). A "part" is the letter that starts a scenario's ``id`` in
+``classifier_data/scenarios`` (the parts a … f the scenarios were written in). Prints per-seed and
+mean macro-F1.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import csv
 import sys
 import tempfile
 from pathlib import Path
@@ -29,17 +30,12 @@ import routing.data.complaints.generate as gen  # noqa: E402
 from routing.classifier import train  # noqa: E402
 from routing.classifier.data import project_examples  # noqa: E402
 
-FIELDS = ["id", "scenario", "title", "detail", "category", "level2", "level3", "dispute_type", "script"]
 
-
-def score(seed: int) -> float:
+def score(seed: int, scenarios: list[dict]) -> float:
     """Generate a corpus with ``seed`` into a temporary folder, fit the shipped variant, score dev."""
-    rows = gen.generate(seed)
+    rows = gen.generate(seed, scenarios)
     folder = Path(tempfile.mkdtemp(prefix="corpus_ab_"))
-    with (folder / "generated.csv").open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    gen.write_csv(rows, folder / "generated.csv")
     dev = dev_examples()
     pred = SklearnApproach(train.VARIANTS[train.DEFAULT_VARIANT]).fit_predict(
         project_examples(folder), [e.text for e in dev]
@@ -49,7 +45,7 @@ def score(seed: int) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--drop-last-d", type=int, default=0, help="side A lacks the last N scenarios of scenarios_d")
+    ap.add_argument("--drop-last-d", type=int, default=0, help="side A lacks the last N scenarios of part d")
     ap.add_argument(
         "--drop-last",
         nargs=2,
@@ -64,15 +60,18 @@ def main() -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     drops = {"D": args.drop_last_d}
     drops.update({part.upper(): int(n) for part, n in args.drop_last})
-    full = {part: list(getattr(gen, f"SCENARIOS_{part}")) for part in drops}
+    every = gen.load_scenarios()
+    dropped = set()
+    for part, n in drops.items():
+        ids = [sc["id"] for sc in every if sc["id"].upper().startswith(part)]
+        dropped.update(ids[len(ids) - n:] if n else [])
     constants = {name: getattr(gen, name) for name, _, _ in (s.partition("=") for s in args.set)}
     for side in ("A", "B"):
-        for part, n in drops.items():
-            setattr(gen, f"SCENARIOS_{part}", full[part][: len(full[part]) - n] if side == "A" else full[part])
+        scenarios = [sc for sc in every if side == "B" or sc["id"] not in dropped]
         for assignment in args.set:
             name, _, value = assignment.partition("=")
             setattr(gen, name, constants[name] if side == "A" else ast.literal_eval(value))
-        scores = [score(seed) for seed in seeds]
+        scores = [score(seed, scenarios) for seed in seeds]
         cells = " ".join(f"{s:.4f}" for s in scores)
         print(f"{side}: {cells} mean={sum(scores) / len(scores):.4f}", flush=True)
     return 0

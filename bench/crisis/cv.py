@@ -17,7 +17,6 @@ Protocol (development only; the blind set is measured once with bench/crisis/run
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -42,8 +41,7 @@ def _fold_of(key: str, folds: int) -> int:
 
 
 def _complaints() -> list[dict]:
-    with model.COMPLAINTS_CSV.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if not model.HELD_SCENARIOS.search(r["detail"])]
+    rows = [r for r in model.complaint_rows() if not model.HELD_SCENARIOS.search(r["detail"])]
     return [{"text": f"{r['title']}\n{r['detail']}", "group": r["scenario"], "detail": r["detail"]} for r in rows]
 
 

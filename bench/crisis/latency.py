@@ -11,7 +11,6 @@ core; the CPU time is what the check costs).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -21,8 +20,7 @@ from routing.safety import check, model
 
 def messages(chars: int, count: int) -> list[str]:
     """``count`` messages of ``chars`` characters from the complaint corpus."""
-    with model.COMPLAINTS_CSV.open(newline="", encoding="utf-8") as f:
-        details = [row["detail"] for row in csv.DictReader(f)]
+    details = [row["detail"] for row in model.complaint_rows()]
     out = []
     for i in range(count):
         text, j = "", i * 13

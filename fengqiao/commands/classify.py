@@ -60,7 +60,7 @@ def classify_stream(stdin: TextIO, stdout: TextIO, model_dir: Path | None = None
     model = classifier.load(model_dir)
     errors = 0
     for batch in _batches(stdin):
-        good = [(ident, text) for ident, text, error in batch if error is None]
+        good = [(ident, text) for ident, text, error in batch if error is None and text is not None]
         results = iter(model.classify_many([text for _, text in good]))
         for ident, _text, error in batch:
             if error is not None:
@@ -75,8 +75,8 @@ def classify_stream(stdin: TextIO, stdout: TextIO, model_dir: Path | None = None
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of the verb."""
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
-    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
     try:
         classify_stream(sys.stdin, sys.stdout, args.model)
     except FileNotFoundError as exc:

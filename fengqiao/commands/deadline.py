@@ -7,6 +7,8 @@ import json
 import sys
 from datetime import date
 
+from fengqiao.bootstrap import strict_calendar
+from fengqiao.settings import get_settings
 from routing.deadlines import CLOCK_NAMES, RULE_CHOICES, DeadlineError, compute_due
 
 
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"fengqiao deadline: --start must be YYYY-MM-DD, got {args.start!r}", file=sys.stderr)
         return 2
     try:
-        due = compute_due(args.clock, start, args.rules)
+        # the official data only (published notices included): a year nobody covers is an error here
+        due = compute_due(args.clock, start, args.rules, strict_calendar(get_settings()))
     except DeadlineError as exc:
         print(f"fengqiao deadline: {exc}", file=sys.stderr)
         return 2

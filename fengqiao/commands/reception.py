@@ -21,20 +21,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Do the admin action and print JSON."""
-    from routing.case_life import CaseLife
+    from fengqiao.bootstrap import build_services
     from routing.db import make_engine, make_session_factory
     from routing.reception import remaining
     from routing.service import utc_today
     from routing.store.reception import SqlReceptionRepository
 
-    engine = make_engine(args.url or get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(args.url or settings.database_url)
     sessions = make_session_factory(engine)
+    life = build_services(settings, sessions).life
     try:
         if args.action == "remind":
-            out: object = {"reminders": CaseLife(sessions).send_reminders()}
+            out: object = {"reminders": life.send_reminders()}
         elif args.action == "baoan":
             out = [{"case": b.case_id, "leader": b.leader, "target_date": b.target_date.isoformat()}
-                   for b in CaseLife(sessions).overdue_baoan()]
+                   for b in life.overdue_baoan()]
         else:
             start = args.start or utc_today()
             with sessions() as session:

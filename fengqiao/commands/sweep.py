@@ -21,14 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one sweep and print its JSON summary."""
-    from routing.case_life import CaseLife
+    from fengqiao.bootstrap import build_services
     from routing.db import make_engine, make_session_factory
-    from routing.service import utc_today
 
     settings = get_settings()
     engine = make_engine(args.url or settings.database_url)
     try:
-        life = CaseLife(make_session_factory(engine), utc_today, rules=settings.deadline_rules)
+        life = build_services(settings, make_session_factory(engine)).life
         report = life.sweep(args.as_of, args.near_days, escalate=not args.no_escalate)
     finally:
         engine.dispose()

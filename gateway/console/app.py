@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from fengqiao.bootstrap import build_services
 from fengqiao.settings import Settings
 from gateway.console import alerts, live, reception, views
 from gateway.console.keys import (
@@ -21,10 +22,8 @@ from gateway.console.keys import (
     TODAY,
 )
 from gateway.console.security import console_middleware
-from routing.case_life import CaseLife
 from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
-from routing.service import CaseService, utc_today
+from routing.service import utc_today
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -48,8 +47,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     sessions = make_session_factory(engine)
     app[STATE]["engine"] = engine
     app[SESSIONS] = sessions
-    app[CASES] = CaseService(sessions, make_policy(settings.deadline_rules, sessions), app[TODAY])
-    app[LIFE] = CaseLife(sessions, app[TODAY], rules=settings.deadline_rules)
+    services = build_services(settings, sessions, app[TODAY])
+    app[CASES] = services.cases
+    app[LIFE] = services.life
     yield
     engine.dispose()
 

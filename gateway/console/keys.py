@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import date
 
 from aiohttp import web
 from jinja2 import Environment
@@ -19,4 +20,5 @@ LIFE = web.AppKey("console_case_life", CaseLife)
 TEMPLATES = web.AppKey("console_templates", Environment)
 MAIN_APP = web.AppKey("console_main_app", web.Application)
 STATE = web.AppKey("console_state", dict)  # engine and other objects to dispose
-TODAY = web.AppKey("console_today", Any)  # callable returning the working date (tests fix it)
+# the working date (China Standard Time); tests fix it
+TODAY: web.AppKey[Callable[[], date]] = web.AppKey("console_today")

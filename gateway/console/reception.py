@@ -62,10 +62,8 @@ def _overview(s: Session, me: Principal, day0: date) -> dict[str, Any]:
             .order_by(ReceptionBookingRow.created_at)
         ).all()
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        taken = 0
+        taken = sum(1 for booking, _case in bookings if booking.status in rec.TAKING_PLACE)
         for booking, case in bookings:
-            if booking.status == "booked" or booking.status == "received":
-                taken += booking.status == "booked"
             topic = case.category or "未分类"
             groups[topic].append({
                 "id": booking.id, "status": booking.status, "representatives": booking.representatives,

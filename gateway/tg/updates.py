@@ -16,11 +16,11 @@ from typing import Any
 from telegram import Message, Update
 
 from gateway.inbox import Inbound
+from routing.case_numbers import find_case_numbers
 from routing.text import clean, strip_invisible
 
 MAX_TEXT = 2000
 _CALLBACK = re.compile(r"^o(\d{1,12}):(\d{1,2})$")
-_CASE_NUMBER = re.compile(r"FQ-?\d{4}-?\d{6}", re.IGNORECASE)
 COMMANDS = {
     "start": "/greet",
     "status": "/ask_status",
@@ -49,9 +49,9 @@ def _command_text(name: str, args: str) -> str | None:
     if name not in COMMANDS:
         return None
     if name == "status":
-        found = _CASE_NUMBER.search(clean(args))
+        found = find_case_numbers(clean(args))
         if found:
-            return "/ask_status" + json.dumps({"case_number": found.group(0).upper()})
+            return "/ask_status" + json.dumps({"case_number": found[0]})
     return COMMANDS[name]
 
 

@@ -1,12 +1,10 @@
 """Status changes the console makes: claim, assign, transfer, escalate, mediate, resolve, close, reopen.
 
-Each action is checked against the user's permissions first. Lifecycle moves (handling,
-mediation, outcome, escalation, closing) go through :class:`routing.case_life.CaseLife`, which
-keeps the statutory clocks and the event trail in one transaction. Claiming, assigning and
-transferring to a console colleague (who need not be in ``people.csv``) are checked with
-:func:`routing.lifecycle.transition` and written through :meth:`CaseService.record` with
-``allowed_from``, so a change that raced another one fails instead of overwriting it.
-Reopening (重新办理) is a lifecycle move too.
+Each action is checked against the user's permissions first, then runs as a use case of
+:class:`routing.case_life.CaseLife`, which applies the lifecycle, keeps the statutory clocks and
+writes the event trail in one unit of work. Claiming, assigning and transferring to a console
+colleague (who need not be in ``people.csv``) go through :meth:`CaseLife.hand_to` with the status
+the page showed, so a change that raced another one fails instead of overwriting it.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from routing.accounts.casework import InvalidInput, NotAllowed
 from routing.accounts.models import ConsoleUser
 from routing.case_life import CaseLife, CaseLifeError
 from routing.ladder import RoutingError
-from routing.lifecycle import TransitionError, transition
+from routing.lifecycle import Status, TransitionError
 from routing.orm import Case
 from routing.service import CaseService, CaseStateError
 
@@ -48,19 +46,15 @@ class ActionRequest:
     target: ConsoleUser | None = None
 
 
-def _record(service: CaseService, case: Case, action: str, actor: str, reason: str, status: str,
-            fields: dict[str, object] | None = None) -> str:
+def _hand_to(life: CaseLife, case: Case, actor: str, person_id: str, person_name: str, reason: str,
+             action: str) -> str:
     try:
-        new, event = transition(status, action, actor, reason, case_id=case.case_number)
+        return life.hand_to(case.case_number, actor, person_id, person_name, reason,
+                            expected_status=case.status).status
     except TransitionError as exc:
         raise InvalidInput(_explain(exc, action)) from exc
-    try:
-        service.record(case.case_number, event.kind, actor, reason or ACTION_LABELS.get(action, action),
-                       dict(event.payload), new_status=new, allowed_from={status},
-                       **(fields or {}))  # type: ignore[arg-type]  # case columns by name
     except CaseStateError as exc:
         raise InvalidInput("案件状态已被他人更新，请刷新页面后重试。") from exc
-    return new
 
 
 def _explain(exc: TransitionError, action: str) -> str:
@@ -92,9 +86,8 @@ def apply(service: CaseService, life: CaseLife, principal: Principal, case: Case
     if action == "claim":
         if not principal.can("claim") or case.assigned_person_id is not None:
             raise NotAllowed(action)
-        step = "assign" if status in ("accepted", "escalated") else "transfer"
-        return _record(service, case, step, actor, reason or f"{principal.display_name}认领", status,
-                       {"assigned_person_id": principal.person_id, "assigned_person_name": principal.display_name})
+        return _hand_to(life, case, actor, principal.person_id, principal.display_name,
+                        reason or f"{principal.display_name}认领", "claim")
     if action in ("assign", "transfer"):
         target = request.target
         if action == "assign" and not principal.can("assign"):
@@ -103,10 +96,10 @@ def apply(service: CaseService, life: CaseLife, principal: Principal, case: Case
             raise NotAllowed(action)
         if target is None:
             raise InvalidInput("请选择接收人。")
-        step = "assign" if status in ("accepted", "escalated") else "transfer"
-        why = reason or (f"分派给{target.display_name}" if step == "assign" else "")
-        return _record(service, case, step, actor, why, status,
-                       {"assigned_person_id": target.person_id, "assigned_person_name": target.display_name})
+        assigning = status in (Status.ACCEPTED, Status.ESCALATED)
+        why = reason or (f"分派给{target.display_name}" if assigning else "")
+        return _hand_to(life, case, actor, target.person_id, target.display_name, why,
+                        "assign" if assigning else "transfer")
     if action == "escalate":
         if not (principal.can("escalate") and (may_work(principal, case) or principal.can("assign"))):
             raise NotAllowed(action)

@@ -75,32 +75,51 @@ def dispute_types() -> dict[str, str]:
         return {r["code"]: r["name"] for r in csv.DictReader(f)}
 
 
+def _example(r: dict[str, str], stem: str) -> Example:
+    return Example(
+        text=join_text(r["title"], r.get("detail", "")),
+        category=r["category"],
+        level2=r.get("level2", "") or "",
+        level3=r.get("level3", "") or "",
+        dispute_type=r.get("dispute_type", "") or "",
+        group=r.get("scenario", "") or f"{stem}:{r['category']}/{r.get('level2', '')}",
+    )
+
+
 def _read_corpus_file(path: Path) -> list[Example]:
     with path.open(newline="", encoding="utf-8") as f:
-        return [
-            Example(
-                text=join_text(r["title"], r.get("detail", "")),
-                category=r["category"],
-                level2=r.get("level2", "") or "",
-                level3=r.get("level3", "") or "",
-                dispute_type=r.get("dispute_type", "") or "",
-                group=r.get("scenario", "") or f"{path.stem}:{r['category']}/{r.get('level2', '')}",
-            )
-            for r in csv.DictReader(f)
-        ]
+        return [_example(r, path.stem) for r in csv.DictReader(f)]
 
 
-def project_examples(directory: Path = COMPLAINTS_DIR) -> list[Example]:
-    """Read every ``*.csv`` of the project's complaint corpus.
+def _scenario_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.yaml")))
+
+
+@lru_cache(maxsize=2)
+def _generated(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> tuple[Example, ...]:
+    from routing.data.complaints import generate  # lazy: generation needs OpenCC
+
+    return tuple(_example(r, "generated") for r in generate.generate(scenarios=generate.load_scenarios(directory)))
+
+
+def project_examples(directory: Path | None = None, scenarios: Path | None = None) -> list[Example]:
+    """Return the project's complaint corpus, generated from the scenario files now.
 
     Args:
-        directory: folder with the corpus files (``generated.csv``, ``handwritten.csv`` …).
+        directory: a folder of prepared corpus ``*.csv`` files to read instead (benchmarks).
+        scenarios: the scenario folder (``classifier_data/scenarios`` by default).
 
     Returns:
-        All examples, in file order.
+        All examples: the generated corpus plus any hand-labelled ``*.csv`` in
+        ``routing/data/complaints``; or the files of ``directory`` in file order.
     """
-    examples: list[Example] = []
-    for path in sorted(directory.glob("*.csv")):
+    if directory is not None:
+        return [e for path in sorted(directory.glob("*.csv")) for e in _read_corpus_file(path)]
+    from routing.data.complaints.generate import SCENARIO_DIR
+
+    folder = scenarios or SCENARIO_DIR
+    examples = list(_generated(folder, _scenario_stamp(folder)))
+    for path in sorted(COMPLAINTS_DIR.glob("*.csv")):
         examples.extend(_read_corpus_file(path))
     return examples
 

@@ -71,11 +71,12 @@ def _open_case(session: Session, conversation_id: str) -> Case | None:
 
 
 def _mark_case(session: Session, case: Case, alert: Alert) -> None:
-    from routing.service import append_event
+    from routing.events import make_event
+    from routing.store.events import append_events
 
     case.risk_level = "red"
-    append_event(session, case, "alert_raised", "system", alert.reason,
-                 {"level": "red", "alert_id": alert.id, "kind": alert.kind})
+    append_events(session, case, [make_event("alert_raised", "system", alert.reason, case_id=case.case_number,
+                                             payload={"level": "red", "alert_id": alert.id, "kind": alert.kind})])
 
 
 @dataclass(frozen=True)
@@ -164,22 +165,24 @@ def escalate(session: Session, alert: Alert, now: datetime) -> int:
     return alert.escalations
 
 
-def link_open_alerts(session: Session, case: Case, within_hours: int = 72) -> int:
-    """On filing: attach the conversation's recent crisis alerts to the new case (it becomes red)."""
+def link_open_alerts(session: Session, case: Case, within_hours: int = 72) -> list[Alert]:
+    """On filing: attach the conversation's recent crisis alerts to the new case.
+
+    The caller (the filing use case) writes the case's ``alert_raised`` events and makes it red.
+    """
     since = utcnow() - timedelta(hours=within_hours)
     alerts = session.execute(
         select(Alert).where(Alert.conversation_id == case.conversation_id, Alert.case_id.is_(None),
                             Alert.kind.is_not(None))
     ).scalars().all()
-    linked = 0
+    linked = []
     for alert in alerts:
         created = _aware(alert.created_at)
         if created is not None and created < since:
             continue
         alert.case_id = case.id
         record(session, alert, "linked", "system", None, {"case_number": case.case_number})
-        _mark_case(session, case, alert)
-        linked += 1
+        linked.append(alert)
     return linked
 
 

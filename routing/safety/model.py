@@ -10,7 +10,6 @@ result is cached under ``models/safety/`` as plain Python (no scikit-learn neede
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -26,7 +25,6 @@ from routing.safety import lexicon
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
 CORPUS_FILE = CORPUS_DIR / "corpus.jsonl"
-COMPLAINTS_CSV = REPO_ROOT / "routing" / "data" / "complaints" / "generated.csv"
 MODEL_DIR = REPO_ROOT / "models" / "safety"
 MODEL_FILE = "model.pickle"
 # Probability above which the model alone calls a message dangerous, and the lower score at
@@ -60,15 +58,31 @@ def corpus_rows(path: Path = CORPUS_FILE) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def complaint_rows() -> list[dict[str, str]]:
+    """The project's ordinary complaint corpus (generated from the scenario files), in order."""
+    from routing.classifier.data import project_examples
+
+    rows = []
+    for example in project_examples():
+        title, _, detail = example.text.partition("\n")
+        rows.append({"title": title, "detail": detail or title, "scenario": example.group})
+    return rows
+
+
+def _scenario_files() -> list[Path]:
+    from routing.data.complaints.generate import SCENARIO_DIR
+
+    return sorted(SCENARIO_DIR.rglob("*.y*ml"))
+
+
 def complaint_sentences(stride: int = COMPLAINT_STRIDE) -> list[str]:
     """Sentences of the project's ordinary complaint corpus (negatives), de-duplicated."""
     lex = lexicon.load()
     seen: dict[str, None] = {}
-    with COMPLAINTS_CSV.open(newline="", encoding="utf-8") as f:
-        for n, row in enumerate(csv.DictReader(f)):
-            if n % stride == 0 and not HELD_SCENARIOS.search(row["detail"]):
-                for sentence in lexicon.sentences(lex.prepare(row["detail"])):
-                    seen.setdefault(sentence, None)
+    for n, row in enumerate(complaint_rows()):
+        if n % stride == 0 and not HELD_SCENARIOS.search(row["detail"]):
+            for sentence in lexicon.sentences(lex.prepare(row["detail"])):
+                seen.setdefault(sentence, None)
     return list(seen)
 
 
@@ -114,7 +128,7 @@ def fit(data: TrainingSet) -> dict[str, Any]:
 def fingerprint() -> str:
     """Hash of everything the model is trained from (corpus, complaints, lexicon, settings)."""
     digest = hashlib.sha256()
-    for path in (CORPUS_FILE, COMPLAINTS_CSV):
+    for path in (CORPUS_FILE, *_scenario_files()):
         digest.update(path.read_bytes())
     digest.update(lexicon.fingerprint_text().encode())
     digest.update(f"{COMPLAINT_STRIDE}".encode())

@@ -14,33 +14,28 @@ from routing.orm import Case
 from routing.store.tables import CaseClock
 
 
-def start(session: Session, case: Case, clock: str, on: date, rules: str = "stricter", *,
-          window: bool = False, body_id: str | None = None) -> CaseClock:
-    """Start a clock on a case (the rule is chosen now and kept on the row).
+def new_row(case: Case, clock: str, on: date, rules: str = "stricter", *, window: bool = False,
+            body_id: str | None = None, calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> CaseClock:
+    """Return a new clock row for a case (the rule is chosen now and kept on the row).
 
     Args:
-        session: open session.
-        case: the case row.
+        case: the case row (its id is set).
         clock: a clock name of :data:`routing.deadlines.CLOCK_NAMES`.
         on: the day of the event that starts it (not counted).
         rules: ``national``, ``zhejiang`` or ``stricter``.
         window: a citizen's or a receiving body's period (shown, never swept).
         body_id: the body whose duty it is.
-
-    Returns:
-        The new row (flushed).
+        calendar: the holiday calendar the due date is counted on.
     """
-    domain = deadlines.start_clock(clock, on, rules, case_id=case.case_number)
-    row = CaseClock(case_id=case.id, clock=clock, rule_set=domain.rule.rule_set, article=domain.rule.article,
-                    start=on, due=domain.due(), pauses=[], paused_days=0, extended_days=0, extensions=[],
-                    state="window" if window else "running", body_id=body_id)
-    session.add(row)
-    session.flush()
-    return row
+    domain = deadlines.start_clock(clock, on, rules, case_id=case.case_number, calendar=calendar)
+    return CaseClock(case_id=case.id, clock=clock, rule_set=domain.rule.rule_set, article=domain.rule.article,
+                     start=on, due=domain.due(), pauses=[], paused_days=0, extended_days=0, extensions=[],
+                     state="window" if window else "running", body_id=body_id)
 
 
-def to_clock(row: CaseClock, case_number: str = "") -> deadlines.Clock:
-    """Rebuild the domain clock of a row."""
+def to_clock(row: CaseClock, case_number: str = "",
+             calendar: deadlines.HolidayCalendar = deadlines.OFFICIAL) -> deadlines.Clock:
+    """Rebuild the domain clock of a row (counted on ``calendar``)."""
     rule = deadlines.load_rule_set(row.rule_set).rule(row.clock)
     pauses = tuple(deadlines.Pause(date.fromisoformat(p["start"]),
                                    date.fromisoformat(p["end"]) if p.get("end") else None, p.get("reason", ""))
@@ -48,7 +43,7 @@ def to_clock(row: CaseClock, case_number: str = "") -> deadlines.Clock:
     exts = tuple(deadlines.Extension(int(e["days"]), e["approver"], e["reason"], date.fromisoformat(e["granted_on"]))
                  for e in row.extensions or [])
     return deadlines.Clock(name=row.clock, rule=rule, start=row.start, case_id=case_number, extensions=exts,
-                           pauses=pauses, stopped_on=row.stopped_at)
+                           pauses=pauses, stopped_on=row.stopped_at, calendar=calendar)
 
 
 def save(row: CaseClock, clock: deadlines.Clock) -> None:
@@ -81,19 +76,16 @@ def clocks_of(session: Session, case_id: int) -> list[CaseClock]:
         select(CaseClock).where(CaseClock.case_id == case_id).order_by(CaseClock.id)).scalars())
 
 
-def running(session: Session, case_id: int, names: Sequence[str] | None = None) -> list[CaseClock]:
-    """Return a case's clocks that are neither stopped nor windows (optionally by name)."""
-    return [c for c in clocks_of(session, case_id)
-            if c.state not in ("stopped", "window") and (names is None or c.clock in names)]
+def running(rows: Sequence[CaseClock], names: Sequence[str] | None = None) -> list[CaseClock]:
+    """Return the clocks that are neither stopped nor windows (optionally by name), oldest first."""
+    return [c for c in rows if c.state not in ("stopped", "window") and (names is None or c.clock in names)]
 
 
-def stop_all(session: Session, case_id: int, on: date, names: Sequence[str] | None = None) -> list[CaseClock]:
-    """Stop the case's running clocks (all, or those named): their duty was met ``on``."""
-    stopped = running(session, case_id, names)
-    for row in stopped:
-        # an overdue clock keeps its state: the record shows the duty was met late
+def stop(rows: Sequence[CaseClock], on: date) -> list[CaseClock]:
+    """Stop these clocks: their duty was met ``on`` (an overdue one stays overdue on the record)."""
+    for row in rows:
         row.stopped_at, row.state = on, ("overdue" if row.state == "overdue" else "stopped")
-    return stopped
+    return list(rows)
 
 
 @dataclass(frozen=True, slots=True)

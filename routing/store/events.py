@@ -5,10 +5,10 @@ Mapping: ``Event.kind/actor/reason/payload`` are stored as they are, ``Event.at`
 and ``status_after`` is the status the event leaves the case in (``payload["to"]`` for a
 ``status_changed`` event, the case's current status otherwise).
 
-Filing and the first chat actions write a few status-changing events under their own kinds
-(``filed``, ``assigned``, ``withdrawn``). :func:`to_domain` reads them as the lifecycle's
-``status_changed`` events (``accept``, ``assign``, ``withdraw``) so that
-``routing.lifecycle.replay`` over the stored trail agrees with ``cases.status``.
+Every status change is a ``status_changed`` event carrying the lifecycle's from/to/action, so
+``routing.lifecycle.replay`` over the stored trail agrees with ``cases.status`` (rows written by
+older versions under other kinds were rewritten by migration ``0006_status_events``). This module
+is the one writer of ``case_events``: the unit of work (``routing.case_uow``) appends through it.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from sqlalchemy.orm import Session
 
 from routing.events import Event
 from routing.orm import Case, CaseEvent
-
-LEGACY_STATUS_KINDS = {"filed": ("accept", "accepted"), "assigned": ("assign", "assigned"),
-                       "withdrawn": ("withdraw", "withdrawn")}
 
 
 def _jsonable(value: Any) -> Any:
@@ -48,12 +45,12 @@ def append_events(session: Session, case: Case, events: Iterable[Event]) -> list
     Returns:
         The new rows.
     """
+    events = list(events)
     last = session.execute(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)).scalar()
     seq = last or 0
     rows = []
-    for ev in events:
+    for ev, after in zip(events, statuses_after(events, case.status), strict=True):
         seq += 1
-        after = ev.payload.get("to") if ev.kind == "status_changed" else case.status
         row = CaseEvent(case_id=case.id, seq=seq, kind=ev.kind, actor=ev.actor[:64], reason=ev.reason or None,
                         status_after=after, payload=_jsonable(dict(ev.payload)), created_at=ev.at)
         session.add(row)
@@ -62,46 +59,27 @@ def append_events(session: Session, case: Case, events: Iterable[Event]) -> list
     return rows
 
 
-def to_domain(rows: Iterable[CaseEvent], case_number: str) -> list[Event]:
-    """Turn stored rows (in ``seq`` order) into domain events, reading legacy status kinds."""
-    out: list[Event] = []
-    status: str | None = None
-    for row in rows:
-        at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-        payload = dict(row.payload or {})
-        kind = row.kind
-        if kind in LEGACY_STATUS_KINDS and "action" not in payload:
-            action, to = LEGACY_STATUS_KINDS[kind]
-            payload.update({"from": status, "to": to, "action": action, "recorded_as": kind})
-            kind = "status_changed"
-        if kind == "status_changed":
-            status = payload.get("to")
-        out.append(Event(kind=kind, actor=row.actor, at=at, reason=row.reason or "", case_id=case_number,
-                         payload=payload))
+def statuses_after(events: Sequence[Event], final_status: str) -> list[str]:
+    """Return the status each event of a batch leaves the case in.
+
+    A ``status_changed`` event leaves its ``to``; any other event the status at its place in the
+    batch: the ``from`` of the next status change, or the case's final status after the last one.
+    """
+    out: list[str] = []
+    for k, ev in enumerate(events):
+        if ev.kind == "status_changed":
+            out.append(ev.payload.get("to") or final_status)
+            continue
+        later = next((e for e in events[k + 1:] if e.kind == "status_changed"), None)
+        out.append(later.payload.get("from") or final_status if later is not None else final_status)
     return out
 
 
-class SqlEventLog:
-    """``routing.ports.EventLog`` over ``case_events``, in one session (unit of work)."""
-
-    def __init__(self, session: Session) -> None:
-        """Bind to an open session; the caller commits."""
-        self._session = session
-
-    def _case(self, case_number: str) -> Case:
-        case = self._session.execute(select(Case).where(Case.case_number == case_number)).scalar()
-        if case is None:
-            raise LookupError(case_number)
-        return case
-
-    def append(self, case_id: str, events: Iterable[Event]) -> None:
-        """Append events to the case numbered ``case_id``."""
-        append_events(self._session, self._case(case_id), events)
-
-    def events_for(self, case_id: str) -> Sequence[Event]:
-        """Return the case's events in order, as domain events."""
-        case = self._case(case_id)
-        rows = self._session.execute(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
-        ).scalars()
-        return to_domain(rows, case_id)
+def to_domain(rows: Iterable[CaseEvent], case_number: str) -> list[Event]:
+    """Turn stored rows (in ``seq`` order) into domain events."""
+    out: list[Event] = []
+    for row in rows:
+        at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        out.append(Event(kind=row.kind, actor=row.actor, at=at, reason=row.reason or "", case_id=case_number,
+                         payload=dict(row.payload or {})))
+    return out

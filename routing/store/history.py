@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.lifecycle import HANDLING_CLOCKS
 from routing.orgs import OrgDataError, Orgs
 from routing.orm import Case, CaseEvent
 from routing.repeat import PetitionRef
 from routing.store.tables import CaseClock
 
-HANDLING_CLOCKS = ("petition_handle", "mediation", "labour_mediation")
+__all__ = ["HANDLING_CLOCKS", "SqlPetitionHistory", "petition_ref", "tier_of"]
 
 
 def tier_of(orgs: Orgs, body_id: str | None) -> str | None:

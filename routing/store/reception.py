@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -82,13 +82,20 @@ class SqlReceptionRepository:
         self._session.add(row)
         self._session.flush()
 
-    def unreminded(self, start: date, end: date) -> list[tuple[Booking, ReceptionBookingRow]]:
+    def unreminded_bookings(self, start: date, end: date) -> list[Booking]:
         """Return booked, not yet reminded bookings on days in the range."""
         rows = self._session.execute(
             select(ReceptionBookingRow).join(ReceptionDayRow, ReceptionDayRow.id == ReceptionBookingRow.day_id)
             .where(ReceptionBookingRow.status == "booked", ReceptionBookingRow.reminded_at.is_(None),
-                   ReceptionDayRow.date >= start, ReceptionDayRow.date <= end)).scalars()
-        return [(booking_of(r), r) for r in rows]
+                   ReceptionDayRow.date >= start, ReceptionDayRow.date <= end)
+            .order_by(ReceptionDayRow.date, ReceptionBookingRow.id)).scalars()
+        return [booking_of(r) for r in rows]
+
+    def mark_reminded(self, booking_id: str, at: datetime) -> None:
+        """Note that the booking's reminder was sent (it is not sent again)."""
+        row = self._session.get(ReceptionBookingRow, booking_id)
+        if row is not None:
+            row.reminded_at = at
 
     def save_baoan(self, baoan: BaoAn, booking_id: str | None = None) -> None:
         """Insert a 包案 record, or update the open one of the same case and leader."""

@@ -193,12 +193,16 @@ def test_a_different_matter_of_the_same_person_is_accepted(stack: Stack) -> None
     assert not [e for e in stack.life.audit(other) if e.kind == "repeat_linked"]
 
 
-def test_legacy_withdraw_through_record_still_replays(stack: Stack) -> None:
-    """The chat's existing 撤回 path (CaseService.record) keeps status and events in agreement."""
+def test_a_note_cannot_change_the_status(stack: Stack) -> None:
+    """The one write path: CaseService.record adds notes only; a status kind is refused, nothing written."""
     number = stack.file(NEIGHBOUR, PLACE)
-    stack.service.record(number, "withdrawn", "citizen", "撤回", new_status="withdrawn", allowed_from={"assigned"})
+    before = _event_count(stack, number)
+    with pytest.raises(ValueError, match="lifecycle"):
+        stack.service.record(number, "withdrawn", "citizen", "撤回")
+    assert _event_count(stack, number) == before
+    stack.service.record(number, "urged", "citizen", "群众催办")
     stack.life.audit(number)
-    assert stack.life.view(number).status == "withdrawn"
+    assert stack.life.view(number).status == "assigned"
 
 
 def test_a_tampered_status_is_detected(stack: Stack) -> None:

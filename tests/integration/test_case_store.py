@@ -50,7 +50,8 @@ def test_filing_stores_every_field_and_two_events(service: CaseService) -> None:
     stored = service.get_case(view.case_number, channel_user_id="web:abc12345")
     assert stored.category == "城乡建设"
     assert stored.location_text == "浙江省绍兴市诸暨市枫桥镇枫源村"
-    assert [e["kind"] for e in stored.events] == ["filed", "routed", "risk_assessed", "assigned"]
+    # 受理 and 分派 are the lifecycle's status changes (one writer, one form)
+    assert [e["kind"] for e in stored.events] == ["status_changed", "routed", "risk_assessed", "status_changed"]
 
 
 def test_case_numbers_are_sequential_per_year(service: CaseService) -> None:
@@ -103,14 +104,20 @@ def test_events_cannot_be_updated_or_deleted(service: CaseService) -> None:
         assert session.execute(select(func.count()).select_from(CaseEvent)).scalar() == 4
 
 
-def test_status_change_refused_outside_allowed_states(service: CaseService) -> None:
+def test_a_console_hand_over_that_raced_another_change_is_refused(service: CaseService, database_url: str) -> None:
+    from routing.case_life import CaseLife
+    from routing.db import make_engine, make_session_factory
+
     number = service.file_case(draft()).view.case_number
-    view = service.record(number, "withdrawn", "citizen", "撤回", new_status="withdrawn", allowed_from={"assigned"})
-    assert view.status == "withdrawn"
+    engine = make_engine(database_url)
+    life = CaseLife(make_session_factory(engine), lambda: date(2026, 4, 27))
+    status = life.view(number).status
+    life.withdraw(number, "citizen:web:abc", "撤回")
     with pytest.raises(CaseStateError):
-        service.record(number, "withdrawn", "citizen", "再次撤回", new_status="withdrawn", allowed_from={"assigned"})
-    events = service.get_case(number).events
-    assert [e["kind"] for e in events][-1] == "withdrawn"
+        life.hand_to(number, "u:1", "u:2", "乙", "转交", expected_status=status)
+    engine.dispose()
+    assert [e["kind"] for e in service.get_case(number).events][-1] == "status_changed"
+    assert service.get_case(number).status == "withdrawn"
 
 
 def test_alert_masks_personal_data_and_marks_the_case_red(service: CaseService) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pyotp
@@ -11,10 +11,11 @@ from sqlalchemy.orm import sessionmaker
 
 from fengqiao.settings import Settings
 from routing.accounts.store import create_user
+from routing.case_life import CaseLife
 from routing.db import make_engine, make_session_factory
 from routing.intake_policy import make_policy
 from routing.places import load_divisions
-from routing.service import CaseDraft, CaseService
+from routing.service import CaseDraft, CaseService, Routed
 from routing.text import normalise
 
 TODAY = date(2026, 4, 27)
@@ -71,9 +72,20 @@ def seed_world(url: str) -> World:
 
 
 def assign(world: World, case_number: str, username: str, name: str) -> None:
-    """Put a case in a worker's hands (as routing or a director would)."""
-    world.service.record(case_number, "assigned", "system", f"分派给{name}", {}, new_status="assigned",
-                         assigned_person_id=f"u:{username}", assigned_person_name=name)
+    """Put a case in a worker's hands (as routing or a director would), through the case life."""
+    life = CaseLife(world.sessions, lambda: TODAY)
+    life.hand_to(case_number, "system", f"u:{username}", name, f"分派给{name}")
+
+
+def file_unassigned(world: World, d: CaseDraft) -> str:
+    """File a case the router could route but found nobody free for (受理, register clock running)."""
+    routed = make_policy("stricter", world.sessions)
+
+    def nobody_free(draft: CaseDraft, today: date) -> Routed:
+        r = routed(draft, today)
+        return replace(r, status="accepted", person_id=None, person_name=None)
+
+    return CaseService(world.sessions, nobody_free, lambda: TODAY).file_case(d).view.case_number
 
 
 def totp_now() -> str:

@@ -16,6 +16,7 @@ from tests.web.console_helpers import (
     console_settings,
     csrf_of,
     draft,
+    file_unassigned,
     login,
     seed_world,
     totp_now,
@@ -97,9 +98,7 @@ async def test_mediator_cannot_open_another_mediators_case_by_number(client, wor
 
 
 async def test_mediator_of_another_region_does_not_see_unassigned_cases(client, world) -> None:
-    number = case_for(world, None)
-    world.service.record(number, "unassigned", "system", "退回待认领", {}, assigned_person_id=None,
-                         assigned_person_name=None)
+    number = file_unassigned(world, draft("邻居在两家之间的通道上堆放柴火，车子进不去。", "web:citizen01"))
     await login(client, "med.far")
     assert (await client.get(f"/console/cases/{number}")).status == 404
     queue = await (await client.get("/console/?view=unassigned")).text()

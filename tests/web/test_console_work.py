@@ -21,6 +21,7 @@ from tests.web.console_helpers import (
     console_settings,
     csrf_of,
     draft,
+    file_unassigned,
     login,
     seed_world,
 )
@@ -41,12 +42,10 @@ async def client(aiohttp_client, world):
 
 
 def file(world, story: str, user: str, who: str | None = None, **kw) -> str:
+    if who is None:
+        return file_unassigned(world, draft(story, user, **kw))
     number = world.service.file_case(draft(story, user, **kw)).view.case_number
-    if who:
-        assign(world, number, who, who)
-    else:
-        world.service.record(number, "unassigned", "system", "待认领", {}, new_status="accepted",
-                             assigned_person_id=None, assigned_person_name=None)
+    assign(world, number, who, who)
     return number
 
 
@@ -216,3 +215,65 @@ async def test_baoan_of_another_region_is_neither_shown_nor_closable(client, wor
     closed = await client.post(f"/console/reception/baoan/{number}/close", data={"csrf_token": token},
                                allow_redirects=False)
     assert closed.status == 404
+
+
+async def test_a_received_booking_still_takes_its_place_as_the_bot_counts(client, world) -> None:
+    """The console shows as many free places as the domain offers: a received booking is taken."""
+    from datetime import timedelta
+
+    number = file(world, "征地补偿款三年没发到位，找了好几个部门。", "web:r0000003", "med.a", category="国土资源")
+    life = CaseLife(world.sessions, lambda: TODAY)
+    day = rec.ReceptionDay(id="rd-fengqiao1", leader="诸暨市副市长", date=TODAY + timedelta(days=7),
+                           place="枫桥镇社会治理中心", division="330681104000", topics=("land", "国土资源"),
+                           capacity=5)
+    life.publish_day(day, "recv.a")
+    booked = life.book_slot(number, day.id)
+    life.record_reception(booked.booking.id, notes="副市长听取陈述", actor="recv.a")
+    offered = {o.day.id: o.remaining for o in rec.offer_slots(
+        [day], {day.id: [b for b in life_bookings(world, day.id)]}, today=TODAY, topics=["land"],
+        divisions=["330681104000"])}
+    assert offered == {day.id: 4}
+    await login(client, "recv.a")
+    page = await (await client.get("/console/reception")).text()
+    assert "剩余 4" in page and "剩余 5" not in page
+
+
+def life_bookings(world, day_id: str) -> list[rec.Booking]:
+    from routing.store.reception import SqlReceptionRepository
+
+    with world.sessions() as s:
+        return list(SqlReceptionRepository(s).bookings_for_day(day_id))
+
+
+def _clocks(world, number: str) -> dict[str, str]:
+    from routing.store.tables import CaseClock
+
+    with world.sessions() as s:
+        case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+        rows = s.execute(select(CaseClock).where(CaseClock.case_id == case.id).order_by(CaseClock.id)).scalars()
+        return {r.clock: r.state for r in rows}
+
+
+async def test_console_claim_and_transfer_go_through_the_case_life(client, world) -> None:
+    """Claiming stops the register clock (信访工作条例 第二十二条) and the due date follows the duty clock."""
+    number = file_unassigned(world, draft("隔壁在我家院墙边挖沟，雨水灌进我家。", "web:w0000009"))
+    assert _clocks(world, number)["petition_register"] == "running"
+    await login(client, "med.a")
+    token = await csrf_of(client)
+    claimed = await client.post(f"/console/cases/{number}/action", data={"csrf_token": token, "action": "claim"},
+                                allow_redirects=False)
+    assert claimed.status == 303, await claimed.text()
+    assert _clocks(world, number)["petition_register"] == "stopped"
+    moved = await client.post(f"/console/cases/{number}/action", data={
+        "csrf_token": token, "action": "transfer", "target": "med.b", "reason": "乙熟悉该村情况"},
+        allow_redirects=False)
+    assert moved.status == 303, await moved.text()
+    life = CaseLife(world.sessions, lambda: TODAY)
+    view = life.view(number)
+    assert view.status == "assigned"
+    running = [c for c in life.clocks(number) if c.state == "running" and c.clock != "petition_register"]
+    assert running and view.due_date == running[-1].due
+    life.audit(number)  # the stored status replays from the events
+    # the register clock is not swept as overdue once the case is in someone's hands
+    report = life.sweep(date(2026, 5, 8), escalate=False)
+    assert all(i.clock != "petition_register" for i in report.overdue + report.near_due)

@@ -22,6 +22,7 @@ from gateway import relay
 from gateway.app import init_app
 from gateway.outbox import NotificationScanner, RateLimiter, split_text
 from gateway.script import render
+from routing.case_life import CaseLife
 from routing.db import make_engine, make_session_factory
 from routing.intake_policy import make_policy
 from routing.messaging_orm import InboxMessage, OutboxMessage
@@ -202,14 +203,14 @@ def test_status_changes_become_one_notification_each(database_url) -> None:
     )
     number = service.file_case(draft).view.case_number
     service.record(number, "note", "mediator-1", "电话联系群众")  # no status change: silent
-    service.record(number, "mediation_started", "mediator-1", "开始调解", new_status="mediating")
+    CaseLife(sessions, lambda: date(2026, 4, 27)).hand_to(number, "mediator-1", "u:m1", "调解员甲", "认领")
     assert scanner.scan() == ["tg:555"]
     assert scanner.scan() == []
     with sessions() as session:
         rows = session.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == "tg:555")).scalars().all()
     engine.dispose()
     assert len(rows) == 1 and rows[0].kind == "notification" and rows[0].channel == "tg"
-    assert number in rows[0].text and "调解中" in rows[0].text
+    assert number in rows[0].text and "已分派" in rows[0].text
 
 
 async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohttp_client, rasa, db_url) -> None:
@@ -233,3 +234,53 @@ async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohtt
     assert [r.text for r in rows] == ["請稍候：鄰居裝修噪音擾民", "請稍候：/consent"]
     assert rows[0].reply_to == "update:501" and rows[0].status == "pending"  # waits for the relay
     assert [r["message"] for r in rasa.received] == ["鄰居裝修噪音擾民", "/consent"]
+
+
+def test_the_citizen_is_not_notified_of_their_own_actions(database_url) -> None:
+    """Withdraw, rate, review and booking are written as ``citizen:<sender>``: no notice for them."""
+    from routing.events import citizen_actor
+
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
+    life = CaseLife(sessions, lambda: date(2026, 4, 27))
+    scanner = NotificationScanner(sessions, render)
+    scanner.SETTLE = 0.0
+    assert scanner.scan() == []
+    draft = CaseDraft(
+        narrative_original="村口的路灯坏了一个月", narrative_normalised="村口的路灯坏了一个月", subject="路灯坏了",
+        channel="tg", channel_user_id="tg:556", conversation_id="tg:556", location_text="诸暨市枫桥镇枫源村",
+    )
+    number = service.file_case(draft).view.case_number
+    scanner.scan()
+    assert life.withdraw(number, citizen_actor("tg:556"), channel_user_id="tg:556").status == "withdrawn"
+    assert scanner.scan() == []
+    with sessions() as session:
+        rows = session.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == "tg:556")).scalars().all()
+    engine.dispose()
+    assert rows == []
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (["鄰居裝修噪音擾民", "13800138000"], "traditional"),  # a phone number keeps the script
+        (["鄰居裝修噪音擾民", "確認"], "traditional"),
+        (["鄰居裝修噪音擾民", "好的，是的。OK"], "traditional"),  # script-neutral characters
+        (["鄰居裝修噪音擾民", "13800138000", "邻居装修噪音扰民"], "simplified"),  # Simplified flips it
+        (["13800138000"], "simplified"),
+    ],
+)
+def test_the_reply_script_sticks_until_the_citizen_writes_simplified(db_url, turns, expected) -> None:
+    from gateway.inbox import Inbound, Inbox
+    from routing.messaging_orm import ChatConversation
+
+    engine = make_engine(db_url)
+    sessions = make_session_factory(engine)
+    inbox = Inbox(sessions)
+    for i, text in enumerate(turns):
+        inbox.store(Inbound("web", f"web:sticky:{i}", "web:sticky", text))
+    with sessions() as session:
+        script = session.get(ChatConversation, "web:sticky").script
+    engine.dispose()
+    assert script == expected

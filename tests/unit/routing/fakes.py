@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from routing.events import Event
-
 
 class FakeWorkload:
     """Open-case counts held in a dict."""
@@ -18,19 +16,6 @@ class FakeWorkload:
     def open_case_counts(self, person_ids: Sequence[str]) -> Mapping[str, int]:
         self.calls += 1
         return {p: self.counts.get(p, 0) for p in person_ids}
-
-
-class FakeEventLog:
-    """Append-only list per case; offers no update or delete."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, list[Event]] = {}
-
-    def append(self, case_id: str, events: Iterable[Event]) -> None:
-        self._events.setdefault(case_id, []).extend(events)
-
-    def events_for(self, case_id: str) -> Sequence[Event]:
-        return tuple(self._events.get(case_id, ()))
 
 
 class FakePetitionHistory:

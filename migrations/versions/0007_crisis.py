@@ -1,14 +1,14 @@
 """crisis: alert kind/place/channel/acknowledgement/escalation, alert events, conversation crisis state
 
-Revision ID: 0006_crisis
-Revises: 0005_case_life
+Revision ID: 0007_crisis
+Revises: 0006_status_events
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_crisis"
-down_revision = "0005_case_life"
+revision = "0007_crisis"
+down_revision = "0006_status_events"
 branch_labels = None
 depends_on = None
 
