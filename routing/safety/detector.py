@@ -70,6 +70,14 @@ def firing(hits: list[Hit], score: float = 0.0) -> list[Hit]:
     return strong
 
 
+def _vetoed(bundle: dict, hit: Hit, reach: int = 20) -> bool:
+    """The model, reading the words around a cue, finds them ordinary (a past event, news, a joke)."""
+    if model.VETO <= 0:
+        return False
+    local = hit.window[max(0, hit.start - reach): hit.start + len(hit.cue) + reach]
+    return model.sentence_probability(bundle, local) < model.VETO
+
+
 def is_third_party(lex: lexicon.Lexicon, hit: Hit) -> bool:
     """Tell whether the person in danger (or acting) is someone other than the writer.
 
@@ -117,7 +125,7 @@ def detect(text: str) -> DangerVerdict:
     parts = lexicon.windows(prepared)
     sentences = lexicon.sentences(prepared)
     score, best = model.score(bundle, sentences)
-    hits = firing(find_hits(lex, parts), score)
+    hits = [h for h in firing(find_hits(lex, parts), score) if not _vetoed(bundle, h)]
     if not hits and score < model.THRESHOLD:
         return DangerVerdict.safe(score)
     if hits:

@@ -28,11 +28,19 @@ CORPUS_FILE = CORPUS_DIR / "corpus.jsonl"
 MODEL_DIR = REPO_ROOT / "models" / "safety"
 MODEL_FILE = "model.pickle"
 # Probability above which the model alone calls a message dangerous, and the lower score at
-# which it supports a weak lexicon cue (a means, a place, 走投无路 …). Both chosen together on the
-# grouped cross-validation of bench/crisis/cv.py (see bench/crisis/README.md): the pair with the
-# highest out-of-fold recall whose false alarms stay within budget.
-THRESHOLD = 0.75
+# which it supports a weak lexicon cue (a means, a place, 走投无路 …). SUPPORT_THRESHOLD was chosen
+# on the grouped cross-validation of bench/crisis/cv.py; THRESHOLD was lowered from 0.75 to 0.55
+# in the second round on the leave-one-writer-out check (bench/crisis/by_writer.py), where 0.55
+# with the veto below gave more recall and fewer false alarms than 0.75 without it on both
+# held-out writers (bench/crisis/README.md). A missed crisis costs more than a false alarm.
+THRESHOLD = 0.55
 SUPPORT_THRESHOLD = 0.45
+# A lexicon cue counts only when the model gives its message at least this score: the lexicon,
+# written from one writer's sentences, fires on other writers' past events, news and jokes
+# (十年前…喝农药走的, 吵得我想杀人); the model, trained on all writers' everyday sentences, knows
+# them. It reads the 20 characters either side of the cue. 0 turns the veto off. Chosen on the
+# leave-one-writer-out check (bench/crisis/by_writer.py).
+VETO = 0.2
 # Ordinary complaint sentences used as negatives (every n-th, to keep first-use training fast).
 COMPLAINT_STRIDE = 3
 # A few scenarios of the complaint corpus describe a person held (a relative in a pyramid-selling

@@ -7,6 +7,8 @@ Sources (all written for this project; nothing is taken from real citizens' mess
     danger.tsv, danger_variants.tsv,
     danger_more.tsv, danger_third.tsv,
     danger_fourth.tsv … danger_eighth.tsv  kind, third_party, sentence
+    danger_w1.tsv, danger_w2.tsv      the same, by two further writers (self-harm/medical;
+                                      violence/threats/detention) who read no other source
     hard_negatives.txt, hard_negatives_more.txt,
     hard_negatives_third.txt … hard_negatives_ninth.txt  everyday sentences with strong words
     grievances.txt                   ordinary grievance narratives used as message bodies
@@ -75,7 +77,7 @@ def _script_of(text: str) -> str:
 
 def _danger_rows(grievances: list[str]) -> list[dict]:
     rows = []
-    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv", "danger_sixth.tsv", "danger_seventh.tsv", "danger_eighth.tsv"):
+    for source in ("danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv", "danger_fifth.tsv", "danger_sixth.tsv", "danger_seventh.tsv", "danger_eighth.tsv", "danger_w1.tsv", "danger_w2.tsv"):
         for n, line in enumerate(_lines(source)):
             kind, third, sentence = line.split("\t")
             group = f"{source.split('.')[0]}:{n:03d}"
@@ -105,6 +107,9 @@ def _negative_rows(grievances: list[str]) -> list[dict]:
     sentences += [("hard_negatives_sixth", s) for s in _lines("hard_negatives_sixth.txt")]
     sentences += [("hard_negatives_eighth", s) for s in _lines("hard_negatives_eighth.txt")]
     sentences += [("hard_negatives_ninth", s) for s in _lines("hard_negatives_ninth.txt")]
+    # Written by two more writers who had not read the corpus, the lexicon or any blind set.
+    sentences += [("hard_negatives_w1", s) for s in _lines("hard_negatives_w1.txt")]
+    sentences += [("hard_negatives_w2", s) for s in _lines("hard_negatives_w2.txt")]
     for n, (source, sentence) in enumerate(sentences):
         group = f"{source}:{n:03d}"
         forms = [("short", sentence), ("embedded", _embed(sentence, group, grievances))]
