@@ -37,6 +37,8 @@ class Settings:
     inbox_retry_cap: float = 30.0
     # Console session cookie carries `Secure` (turn off only for plain-http localhost tests).
     console_cookie_secure: bool = True
+    # Webhooks may go to http://127.0.0.1 (development only); never to private ranges.
+    webhook_allow_loopback: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -87,6 +89,7 @@ class Settings:
             action_health_url=os.environ.get("ACTION_HEALTH_URL", "").strip(),
             inbox_retry_cap=retry_cap,
             console_cookie_secure=os.environ.get("CONSOLE_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
+            webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0").lower() in ("1", "true", "yes"),
         )
 
 
