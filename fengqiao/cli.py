@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "fengqiao.commands.sweep",
     "fengqiao.commands.reception",
     "fengqiao.commands.user",
+    "fengqiao.commands.apikey",
+    "fengqiao.commands.webhook",
 ]
 
 
