@@ -435,4 +435,4 @@ def due_messages(session: Session, limit: int = 50, now: datetime | None = None)
         select(WebhookMessage, WebhookEndpoint).join(WebhookEndpoint, WebhookEndpoint.id == WebhookMessage.endpoint_id)
         .where(WebhookMessage.status == "pending", WebhookMessage.next_attempt_at <= now,
                WebhookEndpoint.status == "active")
-        .order_by(WebhookMessage.next_attempt_at, WebhookMessage.id).limit(limit)).tuples())
+        .order_by(WebhookMessage.next_attempt_at, WebhookMessage.id).limit(limit)).all())  # type: ignore[arg-type]
