@@ -73,6 +73,10 @@ SCHEMAS: dict[str, Any] = {
                                  "endpoints": {"type": "array", "items": {"type": "object"}}}},
 }
 
+# A W3C datetime (a date alone is midnight in China Standard Time); the window may not pass 90 days.
+W3C_QUERY = {"type": "string",
+             "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$",
+             "examples": ["2026-04-01T00:00:00+08:00"]}
 API_KEY_QUERY = {"name": "api_key", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
                  "description": "optional when reading: a key's scopes add fields (geo, personal)"}
 
@@ -92,19 +96,29 @@ def _responses(ok: str, fmt: str, codes: tuple[int, ...]) -> dict[str, Any]:
 
 def _form() -> dict[str, Any]:
     props: dict[str, Any] = {
-        "api_key": {"type": "string", "maxLength": 200}, "service_code": {"type": "string", "maxLength": 40},
+        "api_key": {"type": "string", "maxLength": 200},
+        "service_code": {"type": "string", "maxLength": 40, "examples": ["fq60b6614a"]},
         "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "long": {"type": "number", "minimum": -180, "maximum": 180},
-        "address_string": {"type": "string", "maxLength": 500}, "description": {"type": "string", "maxLength": 4000},
+        "address_string": {"type": "string", "maxLength": 500, "examples": ["诸暨市枫桥镇"]},
+        "description": {"type": "string", "minLength": 4, "maxLength": 4000, "pattern": r"\S{4}",
+                        "examples": ["隔壁工地每晚十点后施工，噪音扰民，要求停止夜间施工"]},
         "email": {"type": "string", "maxLength": 200}, "device_id": {"type": "string", "maxLength": 200},
         "account_id": {"type": "string", "maxLength": 200}, "first_name": {"type": "string", "maxLength": 200},
         "last_name": {"type": "string", "maxLength": 200}, "phone": {"type": "string", "maxLength": 200},
-        "media_url": {"type": "string", "maxLength": 1000},
+        "media_url": {"type": "string", "maxLength": 1000, "pattern": "^https?://"},
     }
     for attr in attributes():
-        props[f"attribute[{attr.code}]"] = {"type": "string", "maxLength": 500, "description": attr.description}
+        prop: dict[str, Any] = {"type": "string", "maxLength": 500, "description": attr.description}
+        if attr.values:
+            prop["enum"] = [key for key, _name in attr.values]
+        elif attr.datatype == "number":
+            prop["pattern"] = "^[0-9]{1,9}$"
+        props[f"attribute[{attr.code}]"] = prop
     return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
-        "type": "object", "required": ["api_key", "service_code"], "properties": props}}}}
+        "type": "object", "required": ["api_key", "service_code", "description"], "properties": props,
+        "dependentRequired": {"lat": ["long"], "long": ["lat"]},
+        "description": "a location is required: lat and long, or address_string (a place in Zhejiang)"}}}}
 
 
 def _update_form() -> dict[str, Any]:
@@ -129,19 +143,21 @@ def document() -> dict[str, Any]:
         paths[f"/discovery.{fmt}"] = {"get": {"operationId": f"discovery_{fmt}", "summary": "Service discovery",
                                               "responses": _responses("Discovery", fmt, ())}}
         paths[f"/services.{fmt}"] = {"get": {"operationId": f"services_{fmt}", "summary": "List services",
-                                             "parameters": [API_KEY_QUERY], "responses": _responses("Service", fmt, ())}}
+                                             "parameters": [API_KEY_QUERY], "responses": _responses("Service", fmt, (403,))}}
         paths[f"/services/{{service_code}}.{fmt}"] = {"get": {
             "operationId": f"service_definition_{fmt}", "summary": "A service's attributes",
             "parameters": [_path_param("service_code"), API_KEY_QUERY],
-            "responses": _responses("ServiceDefinition", fmt, (404,))}}
+            "responses": _responses("ServiceDefinition", fmt, (403, 404))}}
         paths[f"/requests.{fmt}"] = {
             "get": {"operationId": f"get_requests_{fmt}", "summary": "Search requests (≤ 90 days, ≤ 1,000)",
                     "parameters": [
-                        {"name": "service_request_id", "in": "query", "schema": {"type": "string", "maxLength": 400}},
+                        {"name": "service_request_id", "in": "query",
+                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,30}(,[A-Za-z0-9-]{1,30}){0,50}$"}},
                         {"name": "service_code", "in": "query", "schema": {"type": "string", "maxLength": 400}},
-                        {"name": "start_date", "in": "query", "schema": {"type": "string", "maxLength": 40}},
-                        {"name": "end_date", "in": "query", "schema": {"type": "string", "maxLength": 40}},
-                        {"name": "status", "in": "query", "schema": {"type": "string", "maxLength": 20}},
+                        {"name": "start_date", "in": "query", "schema": W3C_QUERY},
+                        {"name": "end_date", "in": "query", "schema": W3C_QUERY},
+                        {"name": "status", "in": "query",
+                         "schema": {"type": "string", "pattern": "^(open|closed)(,(open|closed))?$"}},
                         API_KEY_QUERY],
                     "responses": _responses("Request", fmt, (400, 403))},
             "post": {"operationId": f"post_request_{fmt}", "summary": "File a request (write scope)",
