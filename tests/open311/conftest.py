@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.orm import sessionmaker
 
+from fengqiao.migrate import upgrade
 from gateway.open311 import PREFIX, build
 from routing.classifier.model import ENV_MODEL_DIR, MODEL_FILE, default_model_dir
 from routing.db import make_engine, make_session_factory
@@ -95,3 +99,37 @@ def form(key: str, **extra: str) -> dict[str, str]:
 def repo_root() -> Path:
     """The repository root."""
     return Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def live_api(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
+    """The API on a real port, served from its own thread (schemathesis calls it with requests)."""
+    url = f"sqlite:///{tmp_path / 'fuzz.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    keys = make_keys(make_session_factory(engine))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    app = web.Application()
+    app.add_subapp(PREFIX, build(url, "stricter", today=lambda: TODAY, sender=False))
+    runner = web.AppRunner(app)
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(30)
+    yield f"http://127.0.0.1:{port}{PREFIX}", keys
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+    engine.dispose()

@@ -7,23 +7,15 @@ The fuzzing half needs schemathesis (a dev dependency); without it that test is 
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
 import requests
 from aiohttp import web
 
-from fengqiao.migrate import upgrade
 from gateway.open311 import PREFIX, build
 from gateway.open311.openapi import document
-from routing.db import make_engine, make_session_factory
-from tests.open311.conftest import make_keys
 
 
 def _routes(app: web.Application) -> set[str]:
@@ -52,40 +44,6 @@ async def test_document_is_served(aiohttp_client) -> None:  # type: ignore[no-un
     client = await aiohttp_client(app)
     resp = await client.get(f"{PREFIX}/openapi.json")
     assert resp.status == 200 and (await resp.json()) == document()
-
-
-@pytest.fixture
-def live_api(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
-    """The API on a real port, served from its own thread (schemathesis calls it with requests)."""
-    url = f"sqlite:///{tmp_path / 'fuzz.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    keys = make_keys(make_session_factory(engine))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    app = web.Application()
-    app.add_subapp(PREFIX, build(url, "stricter", today=lambda: date(2026, 4, 27), sender=False))
-    runner = web.AppRunner(app)
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(30)
-    yield f"http://127.0.0.1:{port}{PREFIX}", keys
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
-    engine.dispose()
 
 
 def test_fuzzing_from_the_document_finds_no_server_error(live_api: tuple[str, dict[str, str]]) -> None:
