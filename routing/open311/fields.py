@@ -7,7 +7,7 @@ Names, phone and ID numbers are never part of a request record.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -16,19 +16,27 @@ from routing.places import load_divisions
 from routing.service import STATUS_LABELS
 
 CST = timezone(timedelta(hours=8), "CST")
+_CST_OFFSET = timedelta(hours=8)
 # GeoReport v2 knows two states; a case counts as closed once it is resolved or ended.
 CLOSED = frozenset({"resolved", "referred", "follow_up", "archived", "rejected", "withdrawn"})
 
 
 def w3c(moment: datetime | None) -> str | None:
-    """Return a W3C datetime in China Standard Time (``2026-04-27T09:30:00+08:00``)."""
+    """Return a W3C datetime in China Standard Time (``2026-04-27T09:30:00+08:00``).
+
+    Formatted by hand: a list of 1,000 requests formats 2,000 of these, and ``astimezone`` +
+    ``isoformat`` were most of its time.
+    """
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # the store writes UTC; SQLite drops the zone
-    return moment.astimezone(CST).isoformat(timespec="seconds")
+    offset = moment.utcoffset()
+    if offset:  # PostgreSQL answers in the session's zone; SQLite drops the zone (the store writes UTC)
+        moment = moment - offset
+    m = moment + _CST_OFFSET
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}+08:00"
 
 
+@lru_cache(maxsize=4096)
 def due_w3c(due: date | None) -> str | None:
     """Return the end of a due day as a W3C datetime (the case is due by then)."""
     if due is None:
@@ -61,36 +69,61 @@ def township_address(location_code: str | None) -> str | None:
     return "".join(kept) or None
 
 
+# The columns a request record is made of, in the order `record_from` unpacks them.
+COLUMNS = ("case_number", "status", "category", "category_l2", "category_l3", "narrative_original",
+           "handling_body", "tier", "due_date", "created_at", "updated_at", "location_code", "lat", "long",
+           "media_url")
+
+
 def request_record(row: Any, *, geo: bool = False, personal: bool = False) -> dict[str, Any]:
-    """Return one GeoReport v2 request record from a case row (and its API meta, if any).
+    """Return one GeoReport v2 request record from an object with the attributes `COLUMNS` names."""
+    return record_from(tuple(getattr(row, name) for name in COLUMNS), geo, personal)
+
+
+@lru_cache(maxsize=1024)
+def _service_fields(category: str | None, l2: str | None, l3: str | None) -> tuple[str, str]:
+    service = service_of(category, l2, l3)
+    return (service.name, service.code) if service else (category or "", "")
+
+
+@lru_cache(maxsize=64)
+def _status_fields(status: str) -> tuple[str, str]:
+    return open_closed(status), STATUS_LABELS.get(status, status)
+
+
+def record_from(values: tuple[Any, ...], geo: bool = False, personal: bool = False) -> dict[str, Any]:
+    """Return one GeoReport v2 request record from the values of `COLUMNS` (a result row).
 
     Args:
-        row: an object with the case columns and ``lat``, ``long``, ``media_url`` (None when
+        values: the case's columns and its API meta (``lat``, ``long``, ``media_url``: None when
             the case came through the chat).
         geo: the reader's key has the ``geo`` scope.
         personal: the reader's key has the ``personal`` scope.
     """
-    service = service_of(row.category, row.category_l2, row.category_l3)
+    (number, status, category, l2, l3, narrative, body, tier, due, created, updated, location, lat, long,
+     media) = values
+    name, code = _service_fields(category, l2, l3)
+    state, notes = _status_fields(status)
     record: dict[str, Any] = {
-        "service_request_id": row.case_number,
-        "status": open_closed(row.status),
-        "status_notes": STATUS_LABELS.get(row.status, row.status),
-        "service_name": service.name if service else (row.category or ""),
-        "service_code": service.code if service else "",
-        "description": row.narrative_original if personal else "",
-        "agency_responsible": row.handling_body or "",
-        "service_notice": notice(row.case_number, row.handling_body, row.tier, row.due_date),
-        "requested_datetime": w3c(row.created_at),
-        "updated_datetime": w3c(row.updated_at),
-        "expected_datetime": due_w3c(row.due_date),
-        "address": township_address(row.location_code) or "",
+        "service_request_id": number,
+        "status": state,
+        "status_notes": notes,
+        "service_name": name,
+        "service_code": code,
+        "description": narrative if personal else "",
+        "agency_responsible": body or "",
+        "service_notice": notice(number, body, tier, due),
+        "requested_datetime": w3c(created),
+        "updated_datetime": w3c(updated),
+        "expected_datetime": due_w3c(due),
+        "address": township_address(location) or "",
         "address_id": "",
         "zipcode": "",
-        "media_url": (row.media_url or "") if personal else "",
+        "media_url": (media or "") if personal else "",
     }
-    if geo and row.lat is not None and row.long is not None:
-        record["lat"] = row.lat
-        record["long"] = row.long
+    if geo and lat is not None and long is not None:
+        record["lat"] = lat
+        record["long"] = long
     return record
 
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from routing.accounts.models import AuditEntry
 from routing.intake import Analysis, analyse, find_phone, resolve_place
-from routing.open311.fields import CST, notice, request_record, statuses_for
+from routing.open311.fields import COLUMNS, CST, notice, record_from, statuses_for
 from routing.open311.keys import Client
 from routing.open311.services import Service, attributes, catalogue
 from routing.open311.tables import ApiCaseMeta, ApiIdempotency
@@ -277,10 +277,10 @@ class Open311:
         return answer
 
     # ------------------------------------------------------------------ reading
-    def _columns(self):  # type: ignore[no-untyped-def]
-        return (Case.id, Case.case_number, Case.status, Case.category, Case.category_l2, Case.category_l3,
-                Case.narrative_original, Case.handling_body, Case.tier, Case.due_date, Case.created_at,
-                Case.updated_at, Case.location_code, ApiCaseMeta.lat, ApiCaseMeta.long, ApiCaseMeta.media_url)
+    @staticmethod
+    def _columns():  # type: ignore[no-untyped-def]
+        meta = {"lat", "long", "media_url"}
+        return tuple(getattr(ApiCaseMeta if name in meta else Case, name) for name in COLUMNS)
 
     def window(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
         """Return the requested_datetime window of a list query (≤ 90 days; default: the last 90).
@@ -328,14 +328,13 @@ class Open311:
                 query = query.where(Case.status.in_(sorted(wanted)))
         query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_RESULTS)
         with self.sessions() as session:
-            rows = session.execute(query).all()
-            records = self._records(session, client, rows)
-        return records
+            rows = session.connection().execute(query).fetchall()  # Core rows: the list is read-only
+        return self._records(client, rows)
 
-    def _records(self, session: Session, client: Client | None, rows: list[Any]) -> list[dict[str, Any]]:
+    def _records(self, client: Client | None, rows: list[Any]) -> list[dict[str, Any]]:
         geo = bool(client and client.can("geo"))
         personal = bool(client and client.can("personal"))
-        records = [request_record(r, geo=geo, personal=personal) for r in rows]
+        records = [record_from(tuple(r), geo, personal) for r in rows]
         if personal and records and client is not None:
             with self.sessions.begin() as audit_session:
                 audit_session.add(AuditEntry(
