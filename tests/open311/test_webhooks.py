@@ -257,3 +257,16 @@ def _delivered(store: sessionmaker) -> int:
 def _filed(store: sessionmaker) -> int:
     with store() as s:
         return len(s.execute(select(WebhookMessage.id).where(WebhookMessage.event_type == "case.filed")).all())
+
+
+def test_the_readme_receiver_example_verifies_a_delivery() -> None:
+    readme = (repo_root() / "README.md").read_text(encoding="utf-8")
+    block = readme.split("A department verifies a delivery")[1].split("```python\n")[1].split("```")[0]
+    scope: dict[str, object] = {}
+    exec(block, scope)  # noqa: S102 - the README's own example, run as a department would
+    secret, body, stamp = wh.new_secret(), '{"type":"case.filed"}', int(time.time())
+    headers = {"webhook-id": "msg_x", "webhook-timestamp": str(stamp),
+               "webhook-signature": wh.signature_header([wh.new_secret(), secret], "msg_x", stamp, body)}
+    verify = scope["verify"]
+    assert verify(secret, headers, body.encode())  # type: ignore[operator]
+    assert not verify(secret, headers, body.encode() + b" ")  # type: ignore[operator]
