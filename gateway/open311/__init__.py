@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.open311 import openapi, views
 from gateway.open311.delivery import WebhookSender, run_sender
 from gateway.open311.keys import API, LIFE, LIMITER
+from gateway.open311.limits import RateLimiter
 from routing.case_life import CaseLife
 from routing.db import make_engine, make_session_factory
 from routing.intake_policy import make_policy
@@ -32,7 +33,7 @@ def build(database_url: str, rules: str, *, today: Callable[[], date] = utc_toda
         cases = CaseService(sessions, make_policy(rules, sessions), today)
         app[API] = Open311(sessions, cases)
         app[LIFE] = CaseLife(sessions, today, rules=rules)
-        app[LIMITER] = views.RateLimiter()
+        app[LIMITER] = RateLimiter()
         task = None
         if sender:
             worker = WebhookSender(sessions, allow_loopback, retry_scale, interval)

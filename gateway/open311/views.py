@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from aiohttp import web
@@ -22,26 +20,6 @@ _CASE_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,30}$")
 _IDEM = re.compile(r"^[\x21-\x7e]{1,200}$")
 log = logging.getLogger("fengqiao.open311")
 ANONYMOUS_LIMIT = 120  # requests per minute per address without a key
-
-
-class RateLimiter:
-    """A sliding one-minute window per key (or per address without a key), in this process."""
-
-    def __init__(self, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
-        """Start with empty windows."""
-        self.clock = clock
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-
-    def wait(self, who: str, per_minute: int) -> float:
-        """Return 0 and count the hit, or the seconds to wait when the window is full."""
-        now = self.clock()
-        window = self.hits[who]
-        while window and now - window[0] >= 60:
-            window.popleft()
-        if len(window) >= per_minute:
-            return 60 - (now - window[0])
-        window.append(now)
-        return 0.0
 
 
 def fmt_of(request: web.Request) -> str:
