@@ -8,7 +8,7 @@ the default (last 90 days), ``status=open``, one ``service_code``, and a key wit
 personal scopes (which also writes the audit entry). Every answer must hold 1,000 records.
 The database is dropped afterwards. Target: ≤ 50 ms p95 with 1,000,000 cases.
 
-Run: .venv/bin/python bench/open311_bench.py [--cases 1000000] [--runs 60]
+Run: .venv/bin/python bench/open311_bench.py [--cases 1000000] [--runs 60] [--keep | --database NAME]
 """
 
 from __future__ import annotations
@@ -116,7 +116,28 @@ async def _measure(url: str, keys: dict[str, str], runs: int) -> dict[str, dict[
                     times.append(elapsed)
             out[name] = {"results": count, "p50_ms": round(statistics.median(times), 1),
                          "p95_ms": round(_pct(times, 0.95), 1), "max_ms": round(max(times), 1)}
+    out["in-process breakdown, default query"] = _breakdown(url, runs)
     return out
+
+
+def _breakdown(url: str, runs: int) -> dict[str, float]:
+    """Time the query + records and the JSON encoding without HTTP (p50 of `runs`)."""
+    from routing.open311.requests import Open311
+
+    engine = make_engine(url)
+    api = Open311(make_session_factory(engine), None)  # type: ignore[arg-type]
+    search, encode = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        found = api.search(None)
+        t1 = time.perf_counter()
+        json.dumps(found, ensure_ascii=False, separators=(",", ":"))
+        t2 = time.perf_counter()
+        search.append((t1 - t0) * 1000)
+        encode.append((t2 - t1) * 1000)
+    engine.dispose()
+    return {"query_and_records_p50_ms": round(statistics.median(search), 1),
+            "json_p50_ms": round(statistics.median(encode), 1)}
 
 
 def main() -> None:
@@ -124,26 +145,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database (prints its name)")
+    parser.add_argument("--database", help="measure a database kept by --keep instead of loading one")
     args = parser.parse_args()
-    name = f"fq_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name = args.database or f"fq_bench_{uuid.uuid4().hex[:8]}"
     url = ADMIN.rsplit("/", 1)[0] + "/" + name
+    if not args.database:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         upgrade(url)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         with sessions.begin() as s:
-            keys = {"reader": create_key(s, "reader", ["read"], 100_000),
-                    "full": create_key(s, "full", ["read", "geo", "personal"], 100_000)}
-            key_id = s.execute(text("SELECT id FROM api_keys WHERE name = 'reader'")).scalar_one()
+            tag = uuid.uuid4().hex[:6]
+            keys = {"reader": create_key(s, f"reader-{tag}", ["read"], 100_000),
+                    "full": create_key(s, f"full-{tag}", ["read", "geo", "personal"], 100_000)}
+            key_id = s.execute(text("SELECT id FROM api_keys WHERE name = :n"), {"n": f"reader-{tag}"}).scalar_one()
+            cases = s.execute(text("SELECT count(*) FROM cases")).scalar_one()
         engine.dispose()
-        load_s = _load(url, args.cases, key_id)
+        load_s = 0.0 if args.database else _load(url, args.cases, key_id)
         figures = asyncio.run(_measure(url, keys, args.runs))
-        print(json.dumps({"cases": args.cases, "load_s": round(load_s, 1), "runs": args.runs,
-                          "load_avg": os.getloadavg()[0], "queries": figures}, ensure_ascii=False, indent=2))
+        print(json.dumps({"database": name, "cases": cases or args.cases, "load_s": round(load_s, 1),
+                          "runs": args.runs, "load_avg": os.getloadavg()[0], "queries": figures},
+                         ensure_ascii=False, indent=2))
     finally:
+        if args.keep or args.database:
+            admin.dispose()
+            return
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
