@@ -171,12 +171,11 @@ def main() -> None:
                           "runs": args.runs, "load_avg": os.getloadavg()[0], "queries": figures},
                          ensure_ascii=False, indent=2))
     finally:
-        if args.keep or args.database:
-            admin.dispose()
-            return
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        if not (args.keep or args.database):
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                             {"n": name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
 

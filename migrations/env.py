@@ -4,8 +4,8 @@ from alembic import context
 
 import routing.accounts.models  # noqa: F401  (console tables)
 import routing.messaging_orm  # noqa: F401  (inbox, outbox, conversation state)
-import routing.orm  # noqa: F401  (registers the tables on Base.metadata)
 import routing.open311.tables  # noqa: F401  (API keys, webhooks)
+import routing.orm  # noqa: F401  (registers the tables on Base.metadata)
 from routing.db import Base, make_engine
 
 config = context.config
