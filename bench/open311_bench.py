@@ -1,7 +1,7 @@
 """Benchmark: `GET /open311/v2/requests.json` answering 1,000 requests over a large case table.
 
-Creates a throw-away PostgreSQL database, migrates it, loads ``--cases`` cases spread over the
-last 700 days (20 services, 8 % open, every tenth filed by API with lat/long) with server-side
+Creates a throw-away PostgreSQL database, migrates it, loads ``--cases`` cases filed evenly over
+the last 700 days in id order (as a live table grows) (20 services, 8 % open, every tenth filed by API with lat/long) with server-side
 INSERT … SELECT generate_series, ANALYZEs, then times the whole HTTP round trip through the
 aiohttp app (key check, query, scope rules, JSON) for four queries, ``--runs`` times each:
 the default (last 90 days), ``status=open``, one ``service_code``, and a key with the geo and
@@ -48,8 +48,8 @@ SELECT 'FQ-B-' || lpad(i::text, 8, '0'), md5(i::text),
        'neighbour', '邻里纠纷' || i, '邻居半夜装修噪音扰民事项' || i, '邻居半夜装修噪音扰民事项' || i, 'simplified',
        '330681104201', '330681', 'web', 'web:bench' || (i % 200000), 'web:bench' || (i % 200000),
        'blue', false, false, '[]', 'zhuji-fengqiao-fengyuan', '村（社区）调委会', '枫源村人民调解委员会',
-       DATE '2026-12-31', now() - ((i % 700) || ' days')::interval - ((i % 86400) || ' seconds')::interval,
-       now() - ((i % 700) || ' days')::interval
+       DATE '2026-12-31', now() - (CAST(:n AS integer) - i) * CAST(:step AS double precision) * interval '1 second',
+       now() - (CAST(:n AS integer) - i) * CAST(:step AS double precision) * interval '1 second'
 FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) AS s(i)
 """
 
@@ -75,7 +75,7 @@ def _load(url: str, n: int, key_id: int, batch: int = 200_000) -> float:
         for lo in range(1, n + 1, batch):
             hi = min(lo + batch - 1, n)
             with engine.begin() as conn:
-                conn.execute(text(CASES_SQL), {"lo": lo, "hi": hi, **arrays})
+                conn.execute(text(CASES_SQL), {"lo": lo, "hi": hi, "n": n, "step": 700 * 86400 / n, **arrays})
         with engine.begin() as conn:
             conn.execute(text(META_SQL), {"lo": 1, "hi": n + 1, "key_id": key_id})
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
