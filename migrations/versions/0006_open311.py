@@ -94,12 +94,12 @@ def upgrade() -> None:
     )
     # GET requests.json: newest first within a date window, optionally by category
     op.create_index("ix_cases_created", "cases", ["created_at", "id"])
-    # … and by service (the third category level names it; the other two are checked on the row)
-    op.create_index("ix_cases_l3_created", "cases", ["category_l3", "created_at"])
+    # … and by service (a category path), newest first: one ordered index range per service
+    op.create_index("ix_cases_service_created", "cases", ["category", "category_l2", "category_l3", "created_at", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_cases_l3_created", "cases")
+    op.drop_index("ix_cases_service_created", "cases")
     op.drop_index("ix_cases_created", "cases")
     op.drop_table("api_case_meta")
     op.drop_table("webhook_attempts")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -311,28 +311,37 @@ class Open311:
         Raises:
             ApiError: 400 for a bad window.
         """
-        query = select(*self._columns()).outerjoin(ApiCaseMeta, ApiCaseMeta.case_id == Case.id)
+        base = select(*self._columns(), Case.id).outerjoin(ApiCaseMeta, ApiCaseMeta.case_id == Case.id)
         if ids:
-            query = query.where(Case.case_number.in_([i.strip().upper() for i in ids[:MAX_RESULTS]]))
+            query = base.where(Case.case_number.in_([i.strip().upper() for i in ids[:MAX_RESULTS]]))
         else:
             low, high = self.window(start, end)
-            query = query.where(Case.created_at >= low.astimezone(UTC), Case.created_at <= high.astimezone(UTC))
-            if codes:
-                paths = [catalogue()[c].path for c in codes if c in catalogue()]
-                if not paths:
-                    return []
-                # The third level goes to the (category_l3, created_at) index; the first two are
-                # compared as one expression, which planners check on the row instead of
-                # intersecting a large category index with it.
-                query = query.where(or_(*(and_(Case.category_l3 == c, Case.category + "/" + Case.category_l2 == f"{a}/{b}")
-                                          for a, b, c in paths)))
+            base = base.where(Case.created_at >= low.astimezone(UTC), Case.created_at <= high.astimezone(UTC))
             wanted = statuses_for(status or set())
             if wanted is not None:
-                query = query.where(Case.status.in_(sorted(wanted)))
-        query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_RESULTS)
+                base = base.where(Case.status.in_(sorted(wanted)))
+            query = self._by_services(base, codes) if codes else base
+            if query is None:
+                return []
+        query = query.order_by(query.selected_columns.created_at.desc(), query.selected_columns.id.desc()).limit(MAX_RESULTS)
         with self.sessions() as session:
             rows = session.connection().execute(query).fetchall()  # Core rows: the list is read-only
-        return self._records(client, rows)
+        return self._records(client, [r[:-1] for r in rows])
+
+    @staticmethod
+    def _by_services(base: Any, codes: list[str]) -> Any:
+        """Restrict to services: one newest-first branch per service (each an ordered range of
+        the service index), merged — a single OR would make the database sort every match."""
+        paths = list(dict.fromkeys(catalogue()[c].path for c in codes if c in catalogue()))
+        if not paths:
+            return None
+        branches = [base.where(Case.category == a, Case.category_l2 == b, Case.category_l3 == c)
+                    for a, b, c in paths]
+        if len(branches) == 1:
+            return branches[0]
+        limited = [select(*b.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_RESULTS).subquery().c)
+                   for b in branches]
+        return union_all(*limited).subquery().select()
 
     def _records(self, client: Client | None, rows: list[Any]) -> list[dict[str, Any]]:
         geo = bool(client and client.can("geo"))

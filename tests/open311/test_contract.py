@@ -263,3 +263,14 @@ async def test_unknown_paths_and_rate_limit(api: Api, fmt: str) -> None:
     resp = await api.client.get(api.path(f"services.{fmt}"), params={"api_key": api.keys["slow"]})
     assert resp.status == 429 and int(resp.headers["Retry-After"]) >= 1
     error_of(await _body(resp, fmt), fmt, 429)
+
+
+async def test_get_requests_by_several_services_newest_first(api: Api) -> None:
+    other_service = "fq77fbdcec"  # 城乡建设 / 安全生产 / 安全生产管理
+    first = await file(api)
+    second = await file(api, service_code=other_service, description="小区里的消防通道被杂物堵死了很久")
+    third = await file(api)
+    both = records(await get(api, "requests", "json", service_code=f"{SERVICE},{other_service}"), "json")
+    assert [r["service_request_id"] for r in both] == [third, second, first]
+    one = records(await get(api, "requests", "json", service_code=other_service, status="open"), "json")
+    assert [r["service_request_id"] for r in one] == [second]
