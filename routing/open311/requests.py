@@ -241,19 +241,28 @@ class Open311:
         answer = [{"service_request_id": view.case_number,
                    "service_notice": notice(view.case_number, view.handling_body, view.tier, view.due_date),
                    "account_id": filing.contact.get("account_id", "")}]
-        with self.sessions.begin() as session:
-            case = session.execute(select(Case).where(Case.case_number == view.case_number)).scalar_one()
-            if session.get(ApiCaseMeta, case.id) is None:
-                session.add(ApiCaseMeta(case_id=case.id, api_key_id=client.id, service_code=filing.service.code,
-                                        lat=filing.lat, long=filing.long, address_string=filing.address_string,
-                                        media_url=filing.media_url, contact=filing.contact,
-                                        attributes=filing.attributes))
+        case = self._add_meta(view.case_number, client, filing)
         if filed.created and (analysis.crisis or analysis.risk_level == "red" or case.risk_level == "red"):
             reasons = "；".join(analysis.risk_reasons) or "高风险诉求（接口登记）"
             self.cases.raise_alert(draft.conversation_id, "red", reasons, filing.description)
         if idem:
             return self._remember(client, idem, print_, view.case_number, answer)
         return answer
+
+    def _add_meta(self, number: str, client: Client, filing: Filing) -> Case:
+        """Keep what the filing gave beyond the case (once: a concurrent retry may have done it)."""
+        with self.sessions() as session:
+            case = session.execute(select(Case).where(Case.case_number == number)).scalar_one()
+        try:
+            with self.sessions.begin() as session:
+                if session.get(ApiCaseMeta, case.id) is None:
+                    session.add(ApiCaseMeta(
+                        case_id=case.id, api_key_id=client.id, service_code=filing.service.code, lat=filing.lat,
+                        long=filing.long, address_string=filing.address_string, media_url=filing.media_url,
+                        contact=filing.contact, attributes=filing.attributes))
+        except IntegrityError:
+            pass  # the concurrent retry stored the same facts
+        return case
 
     def _earlier(self, client: Client, idem: str, print_: str) -> list[dict[str, Any]] | None:
         with self.sessions() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from xml.etree import ElementTree as ET
 
@@ -274,3 +275,14 @@ async def test_get_requests_by_several_services_newest_first(api: Api) -> None:
     assert [r["service_request_id"] for r in both] == [third, second, first]
     one = records(await get(api, "requests", "json", service_code=other_service, status="open"), "json")
     assert [r["service_request_id"] for r in one] == [second]
+
+
+async def test_concurrent_retries_with_one_idempotency_key_file_once(api: Api) -> None:
+    headers = {"Idempotency-Key": "burst-1"}
+    answers = await asyncio.gather(*(
+        api.client.post(api.path("requests.json"), data=form(api.keys["writer"]), headers=headers) for _ in range(5)))
+    bodies = [await r.json() for r in answers]
+    assert [r.status for r in answers] == [200] * 5
+    assert len({b[0]["service_request_id"] for b in bodies}) == 1
+    with api.sessions() as s:
+        assert s.execute(select(func.count()).select_from(Case)).scalar() == 1
