@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -20,8 +21,12 @@ def main() -> None:
     port, log_path = int(sys.argv[1]), sys.argv[2]
     secret = os.environ["WEBHOOK_SECRET"]
 
+    delay = float(os.environ.get("RECEIVER_DELAY", "0"))
+
     async def hook(request: web.Request) -> web.Response:
         body = (await request.read()).decode("utf-8")
+        if delay:
+            await asyncio.sleep(delay)  # a slow department: deliveries are in flight when it dies
         headers = {k.lower(): v for k, v in request.headers.items()}
         ok = verify(secret, headers, body, int(time.time()))
         event = json.loads(body)

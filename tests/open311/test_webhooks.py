@@ -161,14 +161,15 @@ def test_jitter_stays_within_twenty_percent() -> None:
 class Receiver:
     """The receiver process (tests/open311/receiver.py)."""
 
-    def __init__(self, port: int, log: Path, secret: str) -> None:
+    def __init__(self, port: int, log: Path, secret: str, delay: float = 0.0) -> None:
         """Remember how to start it."""
-        self.port, self.log, self.secret = port, log, secret
+        self.port, self.log, self.secret, self.delay = port, log, secret, delay
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start and wait until it listens."""
-        env = {**os.environ, "WEBHOOK_SECRET": self.secret, "PYTHONPATH": str(repo_root())}
+        env = {**os.environ, "WEBHOOK_SECRET": self.secret, "PYTHONPATH": str(repo_root()),
+               "RECEIVER_DELAY": str(self.delay)}
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.open311.receiver", str(self.port), str(self.log)],
                                      cwd=repo_root(), env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
@@ -270,3 +271,39 @@ def test_the_readme_receiver_example_verifies_a_delivery() -> None:
     verify = scope["verify"]
     assert verify(secret, headers, body.encode())  # type: ignore[operator]
     assert not verify(secret, headers, body.encode() + b" ")  # type: ignore[operator]
+
+
+async def test_receiver_killed_with_deliveries_in_flight_loses_none(store: sessionmaker, tmp_path: Path) -> None:
+    """At least once: a delivery cut off in flight is sent again under the same webhook-id."""
+    port = _free_port()
+    with store.begin() as s:
+        made = wh.add_endpoint(s, "dept", f"http://127.0.0.1:{port}/", ["case.filed"], allow_loopback=True)
+    receiver = Receiver(port, tmp_path / "received.jsonl", made.secret, delay=0.3)
+    receiver.start()
+    service = CaseService(store, make_policy("stricter", store), lambda: TODAY)
+    sender = WebhookSender(store, allow_loopback=True, scale=0.0005)
+    sender.scanner.SETTLE = 0.0
+    await sender.start()
+    try:
+        await sender.round()
+        for i in range(12):
+            service.file_case(draft(f"楼下饭店油烟第{i}次熏到家里，要求整改", f"web:slow-{i}"))
+        in_flight = asyncio.create_task(sender.round())  # twelve posts, each answered after 0.3 s
+        await asyncio.sleep(0.15)
+        receiver.kill()  # none of them answered
+        await in_flight
+        receiver.start()
+        await _pump(sender, lambda: _filed(store) == 12 and _delivered(store) == 12)
+    finally:
+        await sender.close()
+        if receiver.proc and receiver.proc.poll() is None:
+            receiver.kill()
+    got = receiver.lines()
+    assert all(line["valid"] for line in got)
+    with store() as s:
+        ids = set(s.execute(select(WebhookMessage.msg_id)).scalars())
+    assert {line["id"] for line in got} == ids  # every event arrived
+    cases = {}
+    for line in got:  # a repeat is the same webhook-id, never a second id for one event
+        cases.setdefault(line["case"], set()).add(line["id"])
+    assert len(cases) == 12 and all(len(v) == 1 for v in cases.values())
