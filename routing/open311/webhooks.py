@@ -1,41 +1,39 @@
-"""Webhooks after the Standard Webhooks specification: subscriptions, signing, the outbox.
+"""Webhooks after the Standard Webhooks specification: subscriptions, the outbox, delivery rules.
 
 Case events and alerts become one ``webhook_messages`` row per subscribed endpoint (unique per
 source, so a rescan never doubles them); a sender (``gateway/open311/delivery.py``) posts them
 with ``webhook-id`` (stable across retries), ``webhook-timestamp`` and ``webhook-signature``.
+Signing and the SSRF guard live in ``signing``, the event scan in ``scanner``; their names are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import ipaddress
-import json
 import random
-import secrets
-import socket
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from routing.messaging_orm import RelayCursor
-from routing.open311.fields import CLOSED, request_record, w3c
+from routing.open311.scanner import WebhookScanner, _queue, event_type
+from routing.open311.signing import (
+    WebhookError,
+    address_allowed,
+    check_url,
+    new_secret,
+    sign,
+    signature_header,
+    verify,
+)
 from routing.open311.tables import (
-    ApiCaseMeta,
     ApiKey,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookMessage,
 )
-from routing.orm import Alert, Case, CaseEvent, utcnow
+from routing.orm import Alert, utcnow
 
 EVENT_TYPES = ("case.filed", "case.assigned", "case.status_changed", "case.escalated", "case.overdue",
                "case.closed", "alert.raised", "alert.closed", "reception.booked")
@@ -45,85 +43,6 @@ SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 43200, 43200, 43200)
 MAX_RETRY_AFTER = 86400
 # An endpoint failing for this long without one success is disabled and the centre is told.
 DISABLE_AFTER = timedelta(days=3)
-
-
-class WebhookError(ValueError):
-    """A subscription cannot be made as asked; the message says why."""
-
-
-# ---------------------------------------------------------------------- signing
-def new_secret() -> str:
-    """Return a new signing secret (``whsec_`` + base64 of 24 random bytes)."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def _key(secret: str) -> bytes:
-    return base64.b64decode(secret.removeprefix("whsec_"))
-
-
-def sign(secret: str, msg_id: str, timestamp: int, body: str) -> str:
-    """Return ``v1,<base64 HMAC-SHA256 of id.timestamp.body>``."""
-    mac = hmac.new(_key(secret), f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
-
-
-def signature_header(secrets_: Iterable[str], msg_id: str, timestamp: int, body: str) -> str:
-    """Sign with every live secret (two during a rotation), space-separated."""
-    return " ".join(sign(s, msg_id, timestamp, body) for s in secrets_)
-
-
-def verify(secret: str, headers: dict[str, str], body: str, now: int, tolerance: int = 300) -> bool:
-    """Check a delivery's signature and timestamp as a receiver would (the README's example)."""
-    msg_id, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
-    if not stamp.isdigit() or abs(now - int(stamp)) > tolerance:
-        return False
-    expected = sign(secret, msg_id, int(stamp), body).split(",", 1)[1]
-    given = [s.split(",", 1)[1] for s in headers.get("webhook-signature", "").split() if s.startswith("v1,")]
-    return any(hmac.compare_digest(expected, g) for g in given)
-
-
-# ---------------------------------------------------------------------- the SSRF guard
-def address_allowed(ip: str, allow_loopback: bool) -> bool:
-    """Tell whether the sender may connect to `ip`: public addresses, loopback in development."""
-    addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    if addr.is_loopback:
-        return allow_loopback
-    return addr.is_global and not addr.is_multicast
-
-
-def check_url(url: str, allow_loopback: bool = False,
-              resolve: Callable[[str, int], list[str]] | None = None) -> str:
-    """Check a subscriber URL: https only (http only to loopback in development), and every
-    address the host resolves to must be public (never private, link-local, CGNAT, reserved).
-
-    Raises:
-        WebhookError: the URL is refused, with the reason.
-    """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise WebhookError("a webhook URL must be https://host/…")
-    if parts.username or parts.password:
-        raise WebhookError("a webhook URL may not carry credentials")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = (resolve or _resolve)(parts.hostname, port)
-    if not addresses:
-        raise WebhookError(f"{parts.hostname} does not resolve")
-    for ip in addresses:
-        if not address_allowed(ip, allow_loopback):
-            raise WebhookError(f"{parts.hostname} resolves to {ip}, a private or reserved address")
-    loopback = all(ipaddress.ip_address(ip.split("%", 1)[0]).is_loopback for ip in addresses)
-    if parts.scheme == "http" and not (allow_loopback and loopback):
-        raise WebhookError("a webhook URL must use https (plain http only to loopback in development)")
-    return parts.geturl()
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    try:
-        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
-    except OSError:
-        return []
 
 
 # ---------------------------------------------------------------------- subscriptions
@@ -223,138 +142,6 @@ def delivery_log(session: Session, endpoint_id: int, limit: int = 50) -> list[We
         .order_by(WebhookAttempt.id.desc()).limit(limit)).scalars())
 
 
-# ---------------------------------------------------------------------- events → messages
-def event_type(kind: str, payload: dict[str, Any], status_after: str | None) -> str | None:
-    """Map a case event to a webhook event type (None: not published)."""
-    action = payload.get("action")
-    if kind == "filed":
-        return "case.filed"
-    if kind == "assigned" or action == "assign":
-        return "case.assigned"
-    if kind == "escalated" or action == "escalate":
-        return "case.escalated"
-    if kind == "deadline_overdue":
-        return "case.overdue"
-    if kind == "reception_booked" or (kind == "status_changed" and payload.get("to") == "reception_booked"):
-        return "reception.booked"
-    if kind == "status_changed":
-        was_open = payload.get("from") not in CLOSED
-        return "case.closed" if was_open and payload.get("to") in CLOSED else "case.status_changed"
-    return None
-
-
-def _body(kind: str, at: datetime, data: dict[str, Any]) -> str:
-    return json.dumps({"type": kind, "timestamp": w3c(at), "data": data}, ensure_ascii=False,
-                      separators=(",", ":"))
-
-
-class WebhookScanner:
-    """Turns new case events and alerts into webhook messages (cursor + unique source key)."""
-
-    CASES, ALERTS = "webhooks:case_events", "webhooks:alerts"
-    SETTLE = 1.0
-
-    def __init__(self, sessions: sessionmaker) -> None:
-        """Wire the scanner to the database."""
-        self.sessions = sessions
-
-    def scan(self, batch: int = 500) -> int:
-        """Queue messages for new events; return how many were queued."""
-        settled = utcnow() - timedelta(seconds=self.SETTLE)
-        with self.sessions.begin() as session:
-            endpoints = list(session.execute(
-                select(WebhookEndpoint, ApiKey.scopes).join(ApiKey, ApiKey.id == WebhookEndpoint.api_key_id)
-                .where(WebhookEndpoint.status == "active", ApiKey.revoked_at.is_(None))).all())
-            queued = self._cases(session, endpoints, settled, batch)
-            queued += self._alerts(session, endpoints, settled, batch)
-        return queued
-
-    @staticmethod
-    def _cursor(session: Session, name: str, newest: int) -> RelayCursor | None:
-        cursor = session.get(RelayCursor, name)
-        if cursor is None:  # first start: history is not news
-            session.add(RelayCursor(name=name, position=newest))
-        return cursor
-
-    def _cases(self, session: Session, endpoints: list[Any], settled: datetime, batch: int) -> int:
-        newest = session.execute(select(func.max(CaseEvent.id))).scalar() or 0
-        cursor = self._cursor(session, self.CASES, newest)
-        if cursor is None:
-            return 0
-        events = list(session.execute(
-            select(CaseEvent).where(CaseEvent.id > cursor.position, CaseEvent.created_at <= settled)
-            .order_by(CaseEvent.id).limit(batch)).scalars())
-        queued = 0
-        for event in events:
-            cursor.position = event.id
-            kind = event_type(event.kind, event.payload or {}, event.status_after)
-            subscribed = [(e, s) for e, s in endpoints if kind and kind in e.events]
-            if not subscribed:
-                continue
-            row = session.execute(
-                select(Case, ApiCaseMeta.lat, ApiCaseMeta.long, ApiCaseMeta.media_url)
-                .outerjoin(ApiCaseMeta, ApiCaseMeta.case_id == Case.id).where(Case.id == event.case_id)).one()
-            for ep, scopes in subscribed:
-                data = request_record(_Flat(row), geo="geo" in scopes, personal="personal" in scopes)
-                data["event"] = {"kind": event.kind, "seq": event.seq, "status": event.status_after}
-                queued += _queue(session, ep, f"case-event:{event.id}", kind or "", _body(kind or "", event.created_at, data))
-        return queued
-
-    def _alerts(self, session: Session, endpoints: list[Any], settled: datetime, batch: int) -> int:
-        newest = session.execute(select(func.max(Alert.id))).scalar() or 0
-        cursor = self._cursor(session, self.ALERTS, newest)
-        if cursor is None:
-            return 0
-        wanted = [(e, s) for e, s in endpoints if {"alert.raised", "alert.closed"} & set(e.events)]
-        alerts = list(session.execute(
-            select(Alert, Case.case_number).outerjoin(Case, Case.id == Alert.case_id)
-            .where(Alert.id > cursor.position, Alert.created_at <= settled).order_by(Alert.id).limit(batch)).all())
-        queued = 0
-        for alert, number in alerts:
-            cursor.position = alert.id
-            data = {"alert_id": alert.id, "level": alert.level, "service_request_id": number or ""}
-            for ep, _scopes in wanted:
-                if "alert.raised" in ep.events:
-                    queued += _queue(session, ep, f"alert:{alert.id}", "alert.raised",
-                                     _body("alert.raised", alert.created_at, data))
-        since = utcnow() - timedelta(days=30)
-        closed = list(session.execute(
-            select(Alert, Case.case_number).outerjoin(Case, Case.id == Alert.case_id)
-            .where(Alert.acknowledged.is_(True), Alert.created_at >= since, Alert.id <= cursor.position)).all())
-        for alert, number in closed:
-            data = {"alert_id": alert.id, "level": alert.level, "service_request_id": number or ""}
-            for ep, _scopes in wanted:
-                if "alert.closed" in ep.events:
-                    queued += _queue(session, ep, f"alert-closed:{alert.id}", "alert.closed",
-                                     _body("alert.closed", utcnow(), data))
-        return queued
-
-
-class _Flat:
-    """A case row joined with its API meta, read like the API's column rows."""
-
-    def __init__(self, row: Any) -> None:
-        case, self.lat, self.long, self.media_url = row
-        self._case = case
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._case, name)
-
-
-def _queue(session: Session, ep: WebhookEndpoint, source: str, kind: str, body: str) -> int:
-    exists = session.execute(select(WebhookMessage.id).where(
-        WebhookMessage.endpoint_id == ep.id, WebhookMessage.source_key == source)).scalar()
-    if exists is not None:
-        return 0
-    try:
-        with session.begin_nested():
-            session.add(WebhookMessage(msg_id="msg_" + uuid.uuid4().hex, endpoint_id=ep.id, source_key=source,
-                                       event_type=kind, body=body, status="pending", next_attempt_at=utcnow()))
-    except IntegrityError:
-        return 0
-    return 1
-
-
 # ---------------------------------------------------------------------- delivery bookkeeping
 @dataclass(frozen=True)
 class Outcome:
@@ -436,3 +223,7 @@ def due_messages(session: Session, limit: int = 50, now: datetime | None = None)
         .where(WebhookMessage.status == "pending", WebhookMessage.next_attempt_at <= now,
                WebhookEndpoint.status == "active")
         .order_by(WebhookMessage.next_attempt_at, WebhookMessage.id).limit(limit)).all())  # type: ignore[arg-type]
+
+
+__all__ = ["WebhookError", "WebhookScanner", "_queue", "address_allowed", "check_url", "event_type", "new_secret",
+           "sign", "signature_header", "verify"]
