@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from fengqiao.migrate import upgrade
 from gateway.open311.delivery import GuardedResolver, WebhookSender
 from routing.db import make_engine, make_session_factory
 from routing.intake_policy import make_policy
@@ -39,11 +38,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[sessionmaker]:
-    """A migrated SQLite store with an API key named dept."""
-    url = f"sqlite:///{tmp_path / 'hooks.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+def store(database_url: str) -> Iterator[sessionmaker]:
+    """A migrated store (SQLite, then PostgreSQL) with an API key named dept."""
+    engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     with sessions.begin() as s:
         create_key(s, "dept", ["read"])
