@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.accounts.models import AuditEntry
 from routing.messaging_orm import RelayCursor
 from routing.open311.fields import CLOSED, request_record, w3c
 from routing.open311.tables import ApiCaseMeta, ApiKey, WebhookEndpoint, WebhookMessage
@@ -90,7 +91,12 @@ class WebhookScanner:
             for ep, scopes in subscribed:
                 data = request_record(_Flat(row), geo="geo" in scopes, personal="personal" in scopes)
                 data["event"] = {"kind": event.kind, "seq": event.seq, "status": event.status_after}
-                queued += _queue(session, ep, f"case-event:{event.id}", kind or "", _body(kind or "", event.created_at, data))
+                added = _queue(session, ep, f"case-event:{event.id}", kind or "", _body(kind or "", event.created_at, data))
+                if added and "personal" in scopes:  # personal data leaves the system: audited like a read
+                    session.add(AuditEntry(user_id=None, username=f"webhook:{ep.id}", action="webhook_personal",
+                                           case_number=row[0].case_number, detail={"event": kind}, ip="",
+                                           at=utcnow()))
+                queued += added
         return queued
 
     def _alerts(self, session: Session, endpoints: list[Any], settled: datetime, batch: int) -> int:

@@ -304,3 +304,25 @@ async def test_receiver_killed_with_deliveries_in_flight_loses_none(store: sessi
     for line in got:  # a repeat is the same webhook-id, never a second id for one event
         cases.setdefault(line["case"], set()).add(line["id"])
     assert len(cases) == 12 and all(len(v) == 1 for v in cases.values())
+
+
+def test_personal_scope_webhooks_carry_the_narrative_and_are_audited(store: sessionmaker) -> None:
+    from routing.accounts.models import AuditEntry
+    from routing.open311.keys import create_key
+
+    with store.begin() as s:
+        create_key(s, "dept-personal", ["read", "personal"])
+        public = wh.add_endpoint(s, "dept", "https://hooks.dept.example/a", ["case.filed"], resolve=_public)
+        private = wh.add_endpoint(s, "dept-personal", "https://hooks.dept.example/b", ["case.filed"], resolve=_public)
+    scanner = wh.WebhookScanner(store)
+    scanner.SETTLE = 0.0
+    scanner.scan()
+    story = "楼上邻居每天半夜装修，噪音太大了，电话13812345678"
+    CaseService(store, make_policy("stricter", store), lambda: TODAY).file_case(draft(story, "web:p-1"))
+    assert scanner.scan() == 2
+    with store() as s:
+        bodies = {m.endpoint_id: json.loads(m.body) for m in s.execute(select(WebhookMessage)).scalars()}
+        audit = s.execute(select(AuditEntry).where(AuditEntry.action == "webhook_personal")).scalars().all()
+    assert bodies[public.id]["data"]["description"] == "" and "13812345678" not in json.dumps(bodies[public.id])
+    assert bodies[private.id]["data"]["description"] == story
+    assert [a.username for a in audit] == [f"webhook:{private.id}"]
