@@ -326,3 +326,20 @@ def test_personal_scope_webhooks_carry_the_narrative_and_are_audited(store: sess
     assert bodies[public.id]["data"]["description"] == "" and "13812345678" not in json.dumps(bodies[public.id])
     assert bodies[private.id]["data"]["description"] == story
     assert [a.username for a in audit] == [f"webhook:{private.id}"]
+
+
+@pytest.mark.parametrize(("kind", "payload", "expected"), [
+    ("filed", {}, "case.filed"),
+    ("assigned", {}, "case.assigned"),
+    ("status_changed", {"action": "assign", "from": "accepted", "to": "assigned"}, "case.assigned"),
+    ("status_changed", {"action": "escalate", "from": "handling", "to": "escalated"}, "case.escalated"),
+    ("deadline_overdue", {}, "case.overdue"),
+    ("status_changed", {"action": "book_reception", "from": "handling", "to": "reception_booked"}, "reception.booked"),
+    ("status_changed", {"action": "resolve", "from": "handling", "to": "resolved"}, "case.closed"),
+    ("status_changed", {"action": "follow_up", "from": "resolved", "to": "follow_up"}, "case.status_changed"),
+    ("status_changed", {"action": "start_handling", "from": "assigned", "to": "handling"}, "case.status_changed"),
+    ("routed", {}, None),
+    ("department_update", {}, None),
+])
+def test_case_events_map_to_webhook_types(kind: str, payload: dict[str, str], expected: str | None) -> None:
+    assert wh.event_type(kind, payload, payload.get("to")) == expected
