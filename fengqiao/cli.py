@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "fengqiao.commands.sweep",
     "fengqiao.commands.reception",
     "fengqiao.commands.user",
+    "fengqiao.commands.apikey",
+    "fengqiao.commands.webhook",
 ]
 
 

@@ -43,6 +43,8 @@ class Settings:
     crisis_escalate_minutes: float = 5.0
     # An operator's file of official holiday notices for years the package lacks (optional).
     holiday_notices_file: str = ""
+    # Webhooks may go to http://127.0.0.1 (development only); never to private ranges.
+    webhook_allow_loopback: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -105,6 +107,7 @@ class Settings:
             crisis_notify_telegram=chats,
             crisis_escalate_minutes=escalate,
             holiday_notices_file=notices,
+            webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0").lower() in ("1", "true", "yes"),
         )
 
 

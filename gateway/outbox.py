@@ -451,7 +451,8 @@ class TelegramRelay:
 # ---------------------------------------------------------------------------------------------
 # Case status notifications: read new case events (a cursor), enqueue at least once.
 
-NOTIFY_KINDS = {"due_soon", "please_rate", "rate_requested", "reception_booked", "assigned", "resolved"}
+NOTIFY_KINDS = {"due_soon", "please_rate", "rate_requested", "reception_booked", "assigned", "resolved",
+                "department_update"}
 SILENT_KINDS = {"filed", "routed"}
 RATE_BUTTONS = [
     {"title": level, "payload": f'/rate_satisfaction{{"satisfaction": "{level}"}}'}
@@ -470,6 +471,8 @@ def notification_text(case: Case, event: CaseEvent) -> tuple[str, list[dict[str,
             text += f"承办单位：{case.handling_body}。"
         if case.due_date and case.status not in ("resolved", "archived", "follow_up"):
             text += f"办理期限：{case.due_date.isoformat()}。"
+        if event.kind == "department_update" and event.reason:  # posted through the Open311 API
+            text += f"承办单位反馈：{event.reason[:500]}"
     buttons: list[dict[str, str]] = []
     if case.status == "follow_up" or event.kind in ("please_rate", "rate_requested"):
         text += "请您对办理结果作出评价。"

@@ -23,6 +23,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "routing.store.tables",  # statutory clocks, reception days, bookings, 包案
     "routing.accounts.models",  # console accounts, sessions, notes, audit
     "routing.messaging_orm",  # inbox, outbox, conversation state
+    "routing.open311.tables",  # Open311 API keys, idempotency, webhooks
 )
 
 

@@ -41,6 +41,11 @@ class Case(Base):
     """One complaint, dispute or petition, from filing to archive."""
 
     __tablename__ = "cases"
+    # Open311 request lists: newest first in a date window, and per service (a category path).
+    __table_args__ = (
+        Index("ix_cases_created", "created_at", "id"),
+        Index("ix_cases_service_created", "category", "category_l2", "category_l3", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(20), unique=True)
