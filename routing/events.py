@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     LEADER_REQUESTED = "leader_requested"
     NOTE = "note"
     CONTACT_LOGGED = "contact_logged"
+    DEPARTMENT_UPDATE = "department_update"  # a department's progress note through the Open311 API
 
 
 SYSTEM_ACTOR = Actor.SYSTEM.value

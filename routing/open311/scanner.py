@@ -21,7 +21,7 @@ from routing.orm import Alert, Case, CaseEvent, utcnow
 def event_type(kind: str, payload: dict[str, Any], status_after: str | None) -> str | None:
     """Map a case event to a webhook event type (None: not published)."""
     action = payload.get("action")
-    if kind == "filed":
+    if kind == "filed" or (kind == "status_changed" and action == "accept" and payload.get("from") is None):
         return "case.filed"
     if kind == "assigned" or action == "assign":
         return "case.assigned"

@@ -117,7 +117,7 @@ async def test_post_request_files_a_case_through_the_chat_path(api: Api, fmt: st
     assert case.channel == "open311" and case.location_code.startswith("330681")
     assert case.respondent == "某建筑公司" and case.contact_phone == "13812345678"
     assert case.handling_body and case.due_date and case.category == "城乡建设"
-    assert {"filed", "routed"} <= set(kinds)
+    assert {"status_changed", "routed"} <= set(kinds)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -329,7 +329,7 @@ def test_personal_scope_webhooks_carry_the_narrative_and_are_audited(store: sess
 
 
 @pytest.mark.parametrize(("kind", "payload", "expected"), [
-    ("filed", {}, "case.filed"),
+    ("status_changed", {"action": "accept", "from": None, "to": "accepted"}, "case.filed"),
     ("assigned", {}, "case.assigned"),
     ("status_changed", {"action": "assign", "from": "accepted", "to": "assigned"}, "case.assigned"),
     ("status_changed", {"action": "escalate", "from": "handling", "to": "escalated"}, "case.escalated"),
