@@ -19,6 +19,7 @@ _RE_SKIP = re.compile("(\r\n|\\s)")
 _ENG = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _HAN_PUNCT = "+#&._%-"  # the non-word characters a jieba block may be made of
 _SKIP_TOKEN = re.compile(r"^[\s\W_]+$")
+_ASCII = re.compile(r"[\x00-\x7f]")
 
 
 class Segmenter:
@@ -74,6 +75,12 @@ def _cut_block(block: str, route: list[int], out: list[str]) -> None:
     """jieba's ``__cut_DAG_NO_HMM`` from a computed route: single Latin letters and digits in a
     row are joined into one token."""
     x, n, buf = 0, len(block), ""
+    if not _ASCII.search(block):  # only Han characters: every word of the route as it is
+        while x < n:
+            y = route[x] + 1
+            out.append(block[x:y])
+            x = y
+        return
     while x < n:
         y = route[x] + 1
         word = block[x:y]
