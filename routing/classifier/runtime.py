@@ -75,6 +75,7 @@ class Block:
     def __init__(
         self, kind: str, vocab: list[str], idf: Any, weight: float, offset: int, chars: tuple[int, int],
         keys: Any = None,
+        word_tables: tuple[list[str], Any, Any, Any] | None = None,
     ):
         """Keep a block's vocabulary (feature order), idf (or None) and weight.
 
@@ -92,7 +93,23 @@ class Block:
             self._sorted = self.keys[self._order]
         else:
             self.index = dict(zip(vocab, range(offset, offset + len(vocab)), strict=True))
-        self.int_words = kind == "words" and self._word_tables()
+        self.int_words = False
+        if kind == "words" and word_tables is not None:
+            self._set_word_tables(*word_tables)
+        elif kind == "words":
+            self.int_words = self._word_tables()
+
+    def _set_word_tables(self, tokens: list[str], uni_col: Any, bi_keys: Any, bi_cols: Any) -> None:
+        """Take token ids, unigram columns and sorted bigram keys as saved (``word_tables``)."""
+        self._tokens = dict(zip(tokens, range(len(tokens)), strict=True))
+        self._size = max(len(tokens), 1)
+        self._uni_col, self._bi_keys, self._bi_cols = uni_col, bi_keys, bi_cols
+        self._token_list = tokens
+        self.int_words = True
+
+    def word_tables(self) -> tuple[list[str], Any, Any, Any]:
+        """The words block's token ids as saved by ``save`` (tokens in id order)."""
+        return self._token_list, self._uni_col, self._bi_keys, self._bi_cols
 
     def _word_tables(self) -> bool:
         """Token ids for the words block: a vocabulary bigram ``a_b`` becomes the integer
@@ -113,6 +130,7 @@ class Block:
                 unigrams.append((term, self.offset + j))
         size = max(len(tokens), 1)
         self._tokens, self._size = tokens, size
+        self._token_list = list(tokens)
         self._uni_col = np.full(size + 1, -1, dtype=np.int64)  # the last slot: unknown token
         for term, col in unigrams:
             self._uni_col[tokens[term]] = col
@@ -384,6 +402,12 @@ def save(runtime: dict[str, Any], path: Path) -> None:
                 arrays[f"{prefix}idf{i}"] = b.idf
             if b.int_grams:
                 arrays[f"{prefix}keys{i}"] = b.keys
+            if b.int_words:
+                tokens, uni_col, bi_keys, bi_cols = b.word_tables()
+                arrays[f"{prefix}tokens{i}"] = np.frombuffer("\x00".join(tokens).encode("utf-8"), dtype=np.uint8)
+                arrays[f"{prefix}unicol{i}"] = uni_col
+                arrays[f"{prefix}bikeys{i}"] = bi_keys
+                arrays[f"{prefix}bicols{i}"] = bi_cols
 
     def put_linear(prefix: str, model: Linear | None) -> None:
         if model is None:
@@ -427,7 +451,15 @@ def load(path: Path) -> dict[str, Any]:
             vocab = raw.split("\x00") if raw else []
             idf = data[f"{prefix}idf{i}"] if has_idf == "1" else None
             keys = data[f"{prefix}keys{i}"] if f"{prefix}keys{i}" in data.files else None
-            blocks.append(Block(kind, vocab, idf, float(weight), offset, (int(low), int(high)), keys))
+            tables = None
+            if f"{prefix}tokens{i}" in data.files:
+                tables = (
+                    [t for t in data[f"{prefix}tokens{i}"].tobytes().decode("utf-8").split("\x00") if t],
+                    data[f"{prefix}unicol{i}"],
+                    data[f"{prefix}bikeys{i}"],
+                    data[f"{prefix}bicols{i}"],
+                )
+            blocks.append(Block(kind, vocab, idf, float(weight), offset, (int(low), int(high)), keys, tables))
             offset += len(vocab)
         return Vectorizer(blocks, seg)
 

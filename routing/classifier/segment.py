@@ -31,6 +31,8 @@ class Segmenter:
         or, with ``tokenizer=None``, a route function built by ``from_words``."""
         self.tokenizer = tokenizer
         self._route = route if route is not None else _rust_route(tokenizer)
+        # A message is cut once even when two feature sets (an agency's expert) need its words.
+        self._cached = lru_cache(maxsize=1024)(self._cut)
 
     @classmethod
     def from_words(cls, words: list[str], freqs: list[int], total: float) -> Segmenter | None:
@@ -54,15 +56,20 @@ class Segmenter:
         """Segment a text; punctuation and whitespace tokens are left out."""
         if self._route is None:
             return [w for w in self.tokenizer.lcut(text, HMM=False) if not _SKIP_TOKEN.match(w)]
+        return list(self._cached(text))
+
+    def _cut(self, text: str) -> tuple[str, ...]:
+        """jieba's cut: one route search per block (joining blocks would change the rounding
+        of the route scores, and with it the choice between tied segmentations)."""
         out: list[str] = []
         route = self._route
         # With its capturing group, split gives other text at even and jieba blocks at odd places.
-        for k, block in enumerate(_RE_HAN.split(text)):
+        for k, part in enumerate(_RE_HAN.split(text)):
             if k % 2:
-                _cut_block(block, route(block), out)
-            elif block:
-                out.extend(c for c in block if _is_word_char(c))
-        return out
+                _cut_block(part, route(part), 0, len(part), out)
+            elif part:
+                out.extend(c for c in part if _is_word_char(c))
+        return tuple(out)
 
 
 @lru_cache(maxsize=4096)
@@ -71,19 +78,19 @@ def _is_word_char(char: str) -> bool:
     return not _SKIP_TOKEN.match(char)
 
 
-def _cut_block(block: str, route: list[int], out: list[str]) -> None:
-    """jieba's ``__cut_DAG_NO_HMM`` from a computed route: single Latin letters and digits in a
-    row are joined into one token."""
-    x, n, buf = 0, len(block), ""
-    if not _ASCII.search(block):  # only Han characters: every word of the route as it is
+def _cut_block(text: str, route: list[int], x: int, n: int, out: list[str]) -> None:
+    """jieba's ``__cut_DAG_NO_HMM`` over ``text[x:n]`` from a computed route: single Latin
+    letters and digits in a row are joined into one token."""
+    buf = ""
+    if not _ASCII.search(text, x, n):  # only Han characters: every word of the route as it is
         while x < n:
             y = route[x] + 1
-            out.append(block[x:y])
+            out.append(text[x:y])
             x = y
         return
     while x < n:
         y = route[x] + 1
-        word = block[x:y]
+        word = text[x:y]
         if y - x == 1 and word in _ENG:
             buf += word
         else:
