@@ -31,7 +31,8 @@ _ID_CARD = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{16}[0-9Xx])(?![0-9A-Za-z])")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _MOBILE = re.compile(r"(?<![\d])(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?![\d])")
-_LANDLINE = re.compile(r"(?<![\d])[(（]?(0\d{2,3})[)）]?[-\s]?([2-9]\d{6,7})(?![\d])")
+# The local number may be written in two groups (0571 8896 2305, 0573-8501 2276).
+_LANDLINE = re.compile(r"(?<![\d])[(（]?(0\d{2,3})[)）]?[-\s]?([2-9]\d{2,3})[-\s]?(\d{4})(?![\d])")
 _CASE_NO = re.compile(r"(?<![A-Za-z0-9])[Ff][Qq][-\s]?(\d{4})[-\s]?(\d{6})(?![0-9])")
 
 # ---------------------------------------------------------------- numbers
@@ -277,7 +278,7 @@ def find_phones(text: str) -> list[str]:
     for m in _LANDLINE.finditer(text):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
-        found.append((m.start(), m.group(1) + m.group(2)))
+        found.append((m.start(), m.group(1) + m.group(2) + m.group(3)))
     return _unique(p for _, p in sorted(found))
 
 

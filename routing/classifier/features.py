@@ -5,6 +5,7 @@ The analyzers are module-level functions so that fitted vectorizers can be pickl
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
 from typing import Any
@@ -47,9 +48,16 @@ def _tokenizer() -> Any:
     return tokenizer
 
 
+@lru_cache(maxsize=1)
+def segmenter() -> Any:
+    from routing.classifier.segment import Segmenter
+
+    return Segmenter(_tokenizer())
+
+
 def words(text: str) -> list[str]:
     """Segment prepared text into jieba words, dropping punctuation and whitespace."""
-    return [w for w in _tokenizer().lcut(text, HMM=False) if not _SKIP_TOKEN.match(w)]
+    return segmenter().words(text)
 
 
 @lru_cache(maxsize=1)
@@ -90,12 +98,35 @@ def word_analyzer(text: str) -> list[str]:
 
 
 def lexicon_analyzer(text: str) -> list[str]:
-    """One ``lex:<category>`` token per lexicon term found in a prepared text."""
+    """One ``lex:<category>`` token per lexicon term found in a prepared text.
+
+    A term can only occur where its first two characters occur: the text's character pairs
+    (one set operation) pick the few candidate terms, and only those are searched for.
+    """
+    by_pair, singles = _lexicon_index()
     tokens: list[str] = []
-    for term, cats in lexicon().items():
-        if term in text:
-            tokens.extend(f"lex:{c}" for c in cats)
+    for pair in by_pair.keys() & set(map(operator.add, text, text[1:])):
+        for term, cats in by_pair[pair]:
+            if term in text:
+                tokens.extend(cats)
+    for char in singles.keys() & set(text):
+        tokens.extend(singles[char])
     return tokens
+
+
+@lru_cache(maxsize=1)
+def _lexicon_index() -> tuple[dict[str, list[tuple[str, list[str]]]], dict[str, list[str]]]:
+    """Lexicon terms grouped by their first two characters (one-character terms apart), each
+    with its ``lex:<category>`` tokens."""
+    by_pair: dict[str, list[tuple[str, list[str]]]] = {}
+    singles: dict[str, list[str]] = {}
+    for term, cats in lexicon().items():
+        tokens = [f"lex:{c}" for c in sorted(cats)]
+        if len(term) == 1:
+            singles[term] = tokens
+        elif term:
+            by_pair.setdefault(term[:2], []).append((term, tokens))
+    return by_pair, singles
 
 
 def word_lexicon_analyzer(text: str) -> list[str]:

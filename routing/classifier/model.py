@@ -13,6 +13,7 @@ from routing.classifier.data import REPO_ROOT, dispute_types
 from routing.classifier.features import prepare
 
 MODEL_FILE = "model.joblib"
+RUNTIME_FILE = "runtime.npz"
 METADATA_FILE = "metadata.json"
 ENV_MODEL_DIR = "FENGQIAO_CLASSIFIER_DIR"
 ACTIVE_DIR = REPO_ROOT / "var" / "classifier" / "active"
@@ -66,15 +67,43 @@ class Classifier:
     """A trained classifier: shared features, then level-1, level-2, level-3 and dispute models."""
 
     def __init__(
-        self, bundle: dict[str, Any], metadata: dict[str, Any], model_dir: Path | None = None
+        self,
+        bundle: dict[str, Any] | None,
+        metadata: dict[str, Any],
+        model_dir: Path | None = None,
+        runtime: dict[str, Any] | None = None,
     ):
-        """Wrap a loaded bundle (see ``routing.classifier.train``) and its metadata."""
-        self.bundle = bundle
+        """Wrap a loaded bundle (see ``routing.classifier.train``) and its metadata.
+
+        ``runtime`` is the lean array form (``routing.classifier.runtime``); without it, it is
+        converted from the bundle. With it, ``bundle`` may be ``None`` and is read from
+        ``model_dir`` only when asked for. A bundle the array form cannot express (a model other
+        than a sigmoid-calibrated linear one) is used through scikit-learn.
+        """
+        from routing.classifier import runtime as lean
+
+        self._bundle = bundle
         self.metadata = metadata
         self.model_dir = model_dir
         self.threshold = float(metadata.get("low_confidence_threshold", 0.5))
         self._dispute_names = dispute_types()
         self._fast: dict[str, list[tuple[Any, Any, Any, Any]] | None] = {}
+        if runtime is None and bundle is not None:
+            try:
+                runtime = lean.from_bundle(bundle)
+            except (ValueError, AttributeError):
+                runtime = None
+        self.runtime = runtime
+
+    @property
+    def bundle(self) -> dict[str, Any]:
+        """The scikit-learn bundle (read from ``model.joblib`` on first use when loaded lean)."""
+        if self._bundle is None:
+            import joblib
+
+            assert self.model_dir is not None, "a lean classifier knows its folder"
+            self._bundle = joblib.load(self.model_dir / MODEL_FILE)
+        return self._bundle
 
     def classify(self, text: str) -> Classification:
         """Classify one message (Simplified or Traditional; title and detail may be joined)."""
@@ -85,18 +114,10 @@ class Classifier:
         if not texts:
             return []
         prepared = [prepare(t) for t in texts]
-        features = self.bundle["vectorizer"].transform(prepared)
-        l1_labels = [str(c) for c in self.bundle["l1"].classes_]
-        p1 = self._proba("l1", features)
-        agency = self.bundle.get("agency")
-        if agency is not None:
-            if "agency" not in self._fast:
-                self._fast["agency"] = sigmoid_calibrated_linear(agency["model"])
-            p_agency = agency_proba(agency, prepared, l1_labels, self._fast["agency"])
-            p1 = combine_experts(p1, p_agency, agency["alpha"], agency["floor"], agency.get("temperature", 1.0))
-        p2 = self._scores("l2", features)
-        p3 = self._scores("l3", features)
-        pd = self._proba("dispute", features)
+        if self.runtime is not None:
+            l1_labels, p1, p2, p3, pd, dispute_labels = self._lean_outputs(prepared)
+        else:
+            l1_labels, p1, p2, p3, pd, dispute_labels = self._sklearn_outputs(prepared)
         results = []
         for i in range(len(texts)):
             order = p1[i].argsort()[::-1]
@@ -109,7 +130,7 @@ class Classifier:
             dispute, dispute_conf = "other", 0.0
             if pd is not None:
                 j = int(pd[i].argmax())
-                dispute, dispute_conf = str(self.bundle["dispute"].classes_[j]), float(pd[i][j])
+                dispute, dispute_conf = dispute_labels[j], float(pd[i][j])
             results.append(
                 Classification(
                     category=category,
@@ -123,6 +144,40 @@ class Classifier:
                 )
             )
         return results
+
+    def _lean_outputs(self, prepared: list[str]) -> tuple[Any, ...]:
+        """Level-1 probabilities, level-2/3 scores and dispute probabilities from the array form."""
+        rt = self.runtime
+        assert rt is not None
+        from routing.classifier.runtime import all_outputs
+
+        out = all_outputs(rt, rt["vectorizer"].transform(prepared))
+        l1_labels = rt["l1"].classes
+        p1 = out["l1"]
+        agency = rt.get("agency")
+        if agency is not None:
+            p_agency = lean_agency_proba(agency, prepared, l1_labels)
+            p1 = combine_experts(p1, p_agency, agency["alpha"], agency["floor"], agency["temperature"])
+        p2, p3, pd = out["l2"], out["l3"], out["dispute"]
+        dispute_labels = rt["dispute"].classes if rt["dispute"] is not None else []
+        return l1_labels, p1, p2, p3, pd, dispute_labels
+
+    def _sklearn_outputs(self, prepared: list[str]) -> tuple[Any, ...]:
+        """The same outputs through the scikit-learn objects of the bundle."""
+        features = self.bundle["vectorizer"].transform(prepared)
+        l1_labels = [str(c) for c in self.bundle["l1"].classes_]
+        p1 = self._proba("l1", features)
+        agency = self.bundle.get("agency")
+        if agency is not None:
+            if "agency" not in self._fast:
+                self._fast["agency"] = sigmoid_calibrated_linear(agency["model"])
+            p_agency = agency_proba(agency, prepared, l1_labels, self._fast["agency"])
+            p1 = combine_experts(p1, p_agency, agency["alpha"], agency["floor"], agency.get("temperature", 1.0))
+        p2 = self._scores("l2", features)
+        p3 = self._scores("l3", features)
+        pd = self._proba("dispute", features)
+        dispute_labels = [str(c) for c in self.bundle["dispute"].classes_] if pd is not None else []
+        return l1_labels, p1, p2, p3, pd, dispute_labels
 
     def _proba(self, key: str, features: Any) -> Any:
         model = self.bundle.get(key)
@@ -144,16 +199,31 @@ class Classifier:
         """Best child label under ``prefix`` when its score reaches ``SUBLEVEL_MIN_SCORE``."""
         if scores is None:
             return None
-        labels = self.bundle[key].classes_
+        labels = self.runtime[key].classes if self.runtime is not None else self.bundle[key].classes_
         if len(labels) == 2 and scores.shape[1] == 1:
             return None  # a two-class sub-model carries too little to name a sub-level
+        children = self._children(key, labels).get(prefix)
+        if not children:
+            return None
         best, best_s = None, SUBLEVEL_MIN_SCORE
-        for j, label in enumerate(labels):
-            if label.startswith(prefix) and float(scores[row][j]) >= best_s:
-                best, best_s = label, float(scores[row][j])
+        for j in children:  # in label order; the last of equal scores wins, as it always did
+            if float(scores[row][j]) >= best_s:
+                best, best_s = labels[j], float(scores[row][j])
         if best is None:
             return None
         return str(best)[len(prefix) :].split("/")[0]
+
+    def _children(self, key: str, labels: Any) -> dict[str, list[int]]:
+        """Label indices under each ``level1/`` and ``level1/level2/`` prefix (cached)."""
+        cache_key = f"children:{key}"
+        if cache_key not in self._fast:
+            children: dict[str, list[int]] = {}
+            for j, label in enumerate(labels):
+                parts = str(label).split("/")
+                for depth in range(1, len(parts)):
+                    children.setdefault("/".join(parts[:depth]) + "/", []).append(j)
+            self._fast[cache_key] = children  # type: ignore[assignment]
+        return self._fast[cache_key]  # type: ignore[return-value]
 
 
 def sigmoid_calibrated_linear(model: Any) -> list[tuple[Any, Any, Any, Any]] | None:
@@ -240,6 +310,20 @@ def agency_proba(
     return aligned
 
 
+def lean_agency_proba(expert: dict[str, Any], prepared: list[str], labels: list[str]) -> Any:
+    """``agency_proba`` over the array form of the agency expert (``runtime.from_bundle``)."""
+    import numpy as np
+
+    model = expert["model"]
+    own = model.proba(expert["vectorizer"].transform(prepared))
+    aligned = np.zeros((len(prepared), len(labels)))
+    index = {label: j for j, label in enumerate(labels)}
+    for k, label in enumerate(model.classes):
+        if label in index:
+            aligned[:, index[label]] = own[:, k]
+    return aligned
+
+
 def combine_experts(project: Any, agency: Any, alpha: float, floor: float, temperature: float = 1.0) -> Any:
     """Log-linear pool of the project expert and an agency's expert, renormalised per row.
 
@@ -288,7 +372,7 @@ def load(model_dir: Path | None = None) -> Classifier:
     Raises:
         FileNotFoundError: the folder holds no trained model.
     """
-    import joblib
+    from routing.classifier import runtime as lean
 
     path = Path(model_dir) if model_dir is not None else default_model_dir()
     if not path.is_absolute():
@@ -302,9 +386,13 @@ def load(model_dir: Path | None = None) -> Classifier:
                     f"no classifier model in {path}; build it with "
                     f"`fengqiao train-classifier --out {path}`"
                 )
-            bundle = joblib.load(model_file)
             metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
-            _CACHE[path] = Classifier(bundle, metadata, path)
+            if (path / RUNTIME_FILE).exists():
+                _CACHE[path] = Classifier(None, metadata, path, runtime=lean.load(path / RUNTIME_FILE))
+            else:
+                import joblib
+
+                _CACHE[path] = Classifier(joblib.load(model_file), metadata, path)
         return _CACHE[path]
 
 

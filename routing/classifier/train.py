@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from routing.classifier import runtime as lean
 from routing.classifier.data import Example, project_examples
 from routing.classifier.features import (
     lexicon_analyzer,
@@ -23,6 +25,7 @@ from routing.classifier.model import (
     METADATA_FILE,
     MODEL_FILE,
     PREVIOUS_DIR,
+    RUNTIME_FILE,
     agency_proba,
     clear_cache,
     combine_experts,
@@ -496,6 +499,9 @@ def train_model(
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     joblib.dump(bundle, tmp / MODEL_FILE, compress=3)
+    # The lean run-time form; a variant it cannot express runs through scikit-learn.
+    with contextlib.suppress(ValueError):
+        lean.save(lean.from_bundle(bundle), tmp / RUNTIME_FILE)
     metadata["train_seconds"] = round(time.monotonic() - started, 1)
     (tmp / METADATA_FILE).write_text(
         json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8"

@@ -56,6 +56,12 @@ def test_phones_normalised() -> None:
     assert find_phones(text) == ["13812345678", "13957512846", "057587312456", "057984123456"]
 
 
+def test_landline_written_in_groups() -> None:
+    text = "家里座机0572 2213 4408，厂里的电话是（0579）8566 2031，白天也可以打0574-6623 1180。"
+    assert find_phones(text) == ["057222134408", "057985662031", "057466231180"]
+    assert find_phones("发票号码2023 1234 5678") == []  # no area code, no landline
+
+
 def test_phone_not_inside_id_or_longer_number() -> None:
     assert find_phones(f"身份证{VALID_ID}") == []
     assert find_phones("订单号2138123456789") == []
