@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "fengqiao.commands.sweep",
     "fengqiao.commands.reception",
     "fengqiao.commands.user",
+    "fengqiao.commands.audit",
 ]
 
 

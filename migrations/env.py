@@ -4,6 +4,7 @@ from alembic import context
 
 import routing.accounts.models  # noqa: F401  (console tables)
 import routing.messaging_orm  # noqa: F401  (inbox, outbox, conversation state)
+import routing.centre.tables  # noqa: F401  (the centre's desk)
 import routing.orm  # noqa: F401  (registers the tables on Base.metadata)
 from routing.db import Base, make_engine
 

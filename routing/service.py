@@ -292,6 +292,10 @@ class CaseService:
             from routing.safety.alerts import link_open_alerts
 
             link_open_alerts(session, case)
+            # The centre's early warnings that a filing raises at once (red risk, repeat, hotspot).
+            from routing.centre.watch import on_filed
+
+            on_filed(session, case)
             return _view(case)
 
     def get_case(self, case_number: str, channel_user_id: str | None = None) -> CaseView:

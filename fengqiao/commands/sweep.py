@@ -20,17 +20,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one sweep and print its JSON summary."""
-    from routing.case_life import CaseLife
+    """Run one sweep (under the database lock) and print its JSON summary."""
     from routing.db import make_engine, make_session_factory
-    from routing.service import utc_today
 
     settings = get_settings()
     engine = make_engine(args.url or settings.database_url)
     try:
-        life = CaseLife(make_session_factory(engine), utc_today, rules=settings.deadline_rules)
-        report = life.sweep(args.as_of, args.near_days, escalate=not args.no_escalate)
+        summary = sweep_once(make_session_factory(engine), settings.deadline_rules, args.as_of, args.near_days,
+                             escalate=not args.no_escalate)
     finally:
         engine.dispose()
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    if summary is None:
+        print(json.dumps({"skipped": "another sweep holds the lock"}, ensure_ascii=False))
+        return 0
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
+
+
+def sweep_once(sessions, rules: str, as_of: date | None = None, near_days: int = 3, *,  # type: ignore[no-untyped-def]
+               escalate: bool = True) -> dict | None:
+    """Clocks, then the centre's warnings, under the sweep lock (None: another run holds it)."""
+    from routing.case_life import CaseLife
+    from routing.centre.sweep import run_locked
+    from routing.centre.warnings import utcnow
+    from routing.service import utc_today
+
+    life = CaseLife(sessions, utc_today, rules=rules)
+    day = as_of or utc_today()
+    return run_locked(sessions, lambda d: life.sweep(d, near_days, escalate=escalate), day, utcnow())
