@@ -9,7 +9,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from fengqiao.settings import Settings
-from gateway.console import alerts, live, reception, views
+from gateway.console import alerts, centre, live, reception, views
 from gateway.console.keys import (
     CASES,
     CONSOLE_SETTINGS,
@@ -74,6 +74,7 @@ def create_console(settings: Settings, main_app: web.Application | None = None, 
     alerts.setup(console)
     live.setup(console)
     reception.setup(console)
+    centre.setup(console)
     return console
 
 

@@ -51,7 +51,10 @@ def derive(events: list[CaseEvent], body_ids_by_name: dict[str, str]) -> Derived
             d.tier, d.body_id = p.get("tier"), body_ids_by_name.get(p.get("handling_body") or "")
             d.assigned = False
         elif ev.kind.startswith("routing_"):
-            d.tier, d.body_id, d.assigned = p.get("tier"), p.get("body_id"), False
+            # a transfer hands the case to the person the decision names; other re-routings
+            # leave it unassigned until an assignment event follows (routing.case_life)
+            d.tier, d.body_id = p.get("tier"), p.get("body_id")
+            d.assigned = ev.kind == "routing_transfer" and bool(p.get("person_id"))
         elif ev.kind == "assigned" or (ev.kind == "status_changed" and p.get("action") == "assign"):
             d.assigned = True
         elif ev.kind == "status_changed" and p.get("action") == "reject":

@@ -61,9 +61,8 @@ def repeat_on_closed(session: Session, case: Case) -> bool:
 
 def scan_overdue(session: Session) -> int:
     """One warning per open case with an overdue duty clock."""
-    rows = session.execute(select(Case).join(CaseClock, CaseClock.case_id == Case.id)
-                           .where(CaseClock.state == "overdue", CaseClock.stopped_at.is_(None),
-                                  Case.status.in_(OPEN)).distinct()).scalars().all()
+    overdue = select(CaseClock.case_id).where(CaseClock.state == "overdue", CaseClock.stopped_at.is_(None))
+    rows = session.execute(select(Case).where(Case.id.in_(overdue), Case.status.in_(OPEN))).scalars().all()
     made = 0
     for case in rows:
         title = f"{case.handling_body or '承办单位'}办理超期：{case.case_number}（{case.subject[:30]}）"
