@@ -33,7 +33,7 @@ def default_bodies(existing: Mapping[str, Body]) -> dict[str, Body]:
     County-level divisions and the townships of the demo counties come from ``divisions.csv``;
     the other counties' townships are listed by :func:`township_centres_of`.
     """
-    from routing.places import TOWNSHIPS_PATH, load_divisions, read_townships
+    from routing.places import load_divisions
 
     index = load_divisions()
     have = {(b.tier, b.division) for b in existing.values()}

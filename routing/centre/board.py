@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case as sql_case, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from routing.centre import places

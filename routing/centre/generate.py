@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import random
 import uuid
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -88,11 +88,7 @@ def leaf_places(region: str) -> list[str]:
         div = places.division(code)
         if div is None:
             continue
-        if div.level in ("village", "grid"):
-            out.append(code)
-        elif div.level == "county" and not any(d.level == "township" for d in places.index().children(code)):
-            out.append(code)
-        elif div.level == "township" and not places.index().children(code):
+        if div.level in ("village", "grid") or div.level == "county" and not any(d.level == "township" for d in places.index().children(code)) or div.level == "township" and not places.index().children(code):
             out.append(code)
     return out
 

@@ -61,7 +61,7 @@ def test_default_centres_exist_and_are_marked() -> None:
 def test_a_matter_outside_the_admission_list_never_goes_to_a_grid_worker(service) -> None:
     orgs, admission = load_orgs(), load_grid_admission()
     grid_place = "330681104801"  # 枫源村第一网格
-    for code, dt in orgs.dispute_types.items():
+    for code in orgs.dispute_types:
         decision = route(CaseFacts("t", grid_place, "事情", dispute_type=code), orgs)
         if admission.admits(code):
             continue

@@ -3,6 +3,7 @@ figures equal a brute-force recount of the case rows and the recount from the ev
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from datetime import date
@@ -58,10 +59,9 @@ def _apply(stack, op: str, pick: int, serial: list[int]) -> None:  # type: ignor
         "reject": lambda: life.reject(number, actor, "不属于受理范围"),
         "supervise": lambda: _supervise(stack, number),
     }
-    try:
+    # an action not allowed in the case's current state writes nothing
+    with contextlib.suppress(TransitionError, CaseLifeError, RoutingError, DeadlineError, ReceptionError):
         calls[op]()
-    except (TransitionError, CaseLifeError, RoutingError, DeadlineError, ReceptionError):
-        pass  # not allowed in the case's current state: nothing is written
 
 
 def _supervise(stack, number: str) -> None:  # type: ignore[no-untyped-def]

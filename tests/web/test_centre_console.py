@@ -18,7 +18,15 @@ from routing.centre.sweep import centre_pass
 from routing.centre.tables import CentreAlert, Supervision
 from routing.orm import Case, CaseEvent
 from tests.integration.centre_support import PROPERTY, draft, many
-from tests.web.console_helpers import CSRF_FIELD, TODAY, TOTP_SECRET, console_settings, csrf_of, login, seed_world, totp_now
+from tests.web.console_helpers import (
+    TODAY,
+    TOTP_SECRET,
+    console_settings,
+    csrf_of,
+    login,
+    seed_world,
+    totp_now,
+)
 
 
 @pytest.fixture
