@@ -16,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--region", action="append",
                         help="division code (repeatable; default: every county-level division with cases)")
     parser.add_argument("--as-of", type=date.fromisoformat, help="day YYYY-MM-DD (default: today, UTC+8)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="first refill the board's summary table (desk_counts) from the case rows")
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or var/fengqiao.db)")
     parser.set_defaults(func=run)
 
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     """Print one JSON report per region; exit 1 when any figure differs."""
     from sqlalchemy import select
 
-    from routing.centre.reconcile import reconcile
+    from routing.centre.reconcile import rebuild_summary, reconcile
     from routing.db import make_engine, make_session_factory
     from routing.orm import Case
     from routing.service import utc_today
@@ -34,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     as_of = args.as_of or utc_today()
     failed = False
     try:
+        if args.rebuild:
+            with sessions.begin() as s:
+                print(json.dumps({"desk_counts_rows": rebuild_summary(s)}))
         with sessions() as s:
             regions = args.region or sorted(c for c in s.execute(select(Case.county_code).distinct()).scalars() if c)
             for region in regions:

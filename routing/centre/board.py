@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from routing.centre import places
 from routing.centre.config import load_config
-from routing.centre.tables import Supervision
+from routing.centre.tables import DeskCount, Supervision
 from routing.orm import Case
 
 OPEN_STATUSES = ("accepted", "assigned", "handling", "mediating", "reception_booked", "escalated", "review",
@@ -196,8 +196,45 @@ def supervision_condition(session: Session) -> ColumnElement[bool]:
     return or_(*conds) if conds else false()
 
 
+def narrowed(flt: DeskFilter) -> bool:
+    """Tell whether a filter beyond the region is set (the summary table cannot answer it)."""
+    return any((flt.category, flt.category_l2, flt.category_l3, flt.dispute_type, flt.risk, flt.channel,
+                flt.date_from, flt.date_to))
+
+
+def _summary_region(region: str) -> ColumnElement[bool]:
+    div = places.division(region)
+    if div is None:
+        return false()
+    if div.level in ("province", "city", "county"):
+        counties = sorted(c for c in places.covered(region) if (d := places.division(c)) and d.level == "county")
+        return DeskCount.county_code.in_(counties)
+    return DeskCount.location_code.in_(sorted(places.covered(region)))
+
+
+def _from_summary(session: Session, flt: DeskFilter, today: date) -> Iterable[Any]:
+    """The same groups as :func:`_grouped`, from ``desk_counts`` plus one range query for due dates."""
+    horizon = near_horizon(today)
+    q = (select(DeskCount.location_code, DeskCount.county_code, DeskCount.body_id, DeskCount.tier,
+                DeskCount.status, DeskCount.risk_level, DeskCount.unassigned, func.sum(DeskCount.n))
+         .where(_summary_region(flt.region), DeskCount.n != 0)
+         .group_by(DeskCount.location_code, DeskCount.county_code, DeskCount.body_id, DeskCount.tier,
+                   DeskCount.status, DeskCount.risk_level, DeskCount.unassigned))
+    for loc, county, body, tier, status, risk, unassigned, n in session.execute(q):
+        yield (loc or None, county or None, body or None, tier or None, status, risk, 0, unassigned, int(n))
+    due_bucket = sql_case((Case.due_date < today, 2), else_=1)
+    dq = (select(Case.location_code, Case.county_code, Case.body_id, due_bucket, func.count())
+          .where(Case.status.in_(OPEN_STATUSES), Case.due_date <= horizon, region_condition(flt.region))
+          .group_by(Case.location_code, Case.county_code, Case.body_id, due_bucket))
+    for loc, county, body, bucket, n in session.execute(dq):
+        yield (loc, county, body, None, "_due", "", int(bucket), False, int(n))
+
+
 def build(session: Session, flt: DeskFilter, today: date) -> Board:
     """Count the board of ``flt.region`` on ``today``.
+
+    Without narrowing filters the counts come from ``desk_counts`` (kept by triggers) and one range
+    query over the due index; with filters, from one grouped query over the open cases.
 
     Args:
         session: an open session.
@@ -210,10 +247,14 @@ def build(session: Session, flt: DeskFilter, today: date) -> Board:
     total = Counts()
     by_div: dict[str, Counts] = defaultdict(Counts)
     by_body: dict[str, Counts] = defaultdict(Counts)
-    for r in _grouped(session, flt, today):
-        child = places.child_under(flt.region, r.location_code or r.county_code) or flt.region
-        for target in (total, by_div[child], by_body[r.body_id or ""]):
-            target.add(r.status, r.tier, r.risk_level, r.due_bucket, bool(r.unassigned), r.n)
+    rows = _grouped(session, flt, today) if narrowed(flt) else _from_summary(session, flt, today)
+    for loc, county, body_id, tier, status, risk, bucket, unassigned, n in rows:
+        child = places.child_under(flt.region, loc or county) or flt.region
+        for target in (total, by_div[child], by_body[body_id or ""]):
+            if status == "_due":
+                target.values["overdue" if bucket == 2 else "near_due"] += n
+            else:
+                target.add(status, tier, risk, bucket, bool(unassigned), n)
     sup = supervision_condition(session)
     q = (select(Case.location_code, Case.county_code, Case.body_id, func.count())
          .where(Case.status.in_(OPEN_STATUSES), sup, *filter_conditions(flt))
@@ -284,13 +325,17 @@ def list_cases(session: Session, flt: DeskFilter, today: date, metric: str = "op
                          and_(Case.location_code.is_(None), Case.county_code == flt.region)))
     if body is not None:
         conds.append(Case.body_id == body if body else Case.body_id.is_(None))
-    q = select(Case).where(*conds).order_by(Case.due_date.is_(None), Case.due_date, Case.id)
+    order = (Case.due_date.asc().nulls_last(), Case.id)
     if metric.startswith("tier_") and metric != "tier_reception":
+        q = select(Case).where(*conds).order_by(*order)
         rows = [c for c in session.execute(q).scalars() if f"tier_{tier_bucket(c.tier, c.status)}" == metric]
         start = (page - 1) * per_page
         return rows[start:start + per_page], len(rows) > start + per_page
-    rows = list(session.execute(q.offset((page - 1) * per_page).limit(per_page + 1)).scalars())
-    return rows[:per_page], len(rows) > per_page
+    # ids first (index-only on ix_cases_desk_due, in due order), then the page's rows
+    ids = list(session.execute(select(Case.id).where(*conds).order_by(*order)
+                               .offset((page - 1) * per_page).limit(per_page + 1)).scalars())
+    by_id = {c.id: c for c in session.execute(select(Case).where(Case.id.in_(ids[:per_page]))).scalars()}
+    return [by_id[i] for i in ids[:per_page] if i in by_id], len(ids) > per_page
 
 
 @dataclass(frozen=True)
@@ -316,13 +361,21 @@ def workload(session: Session, flt: DeskFilter) -> list[Load]:
     orgs = load_orgs()
     capacity = {p.id: p.capacity for p in orgs.people}
     default = load_config().default_capacity
-    q = (select(Case.assigned_person_id, Case.assigned_person_name, Case.body_id, func.count())
+    q = (select(Case.assigned_person_id, Case.body_id, func.count())
          .where(Case.status.in_(OPEN_STATUSES), Case.assigned_person_id.is_not(None), *filter_conditions(flt))
-         .group_by(Case.assigned_person_id, Case.assigned_person_name, Case.body_id))
+         .group_by(Case.assigned_person_id, Case.body_id))
+    counts = list(session.execute(q))
+    names = {p.id: p.name for p in orgs.people}
+    missing = sorted({pid for pid, _b, _n in counts if pid not in names})
+    if missing:  # console accounts and people no longer in the data: the name the case carries
+        names.update(session.execute(select(Case.assigned_person_id, func.max(Case.assigned_person_name))
+                                     .where(Case.assigned_person_id.in_(missing))
+                                     .group_by(Case.assigned_person_id)).all())
     out = []
-    for pid, name, body_id, n in session.execute(q):
+    for pid, body_id, n in counts:
         body = orgs.bodies.get(body_id or "")
-        out.append(Load(pid, name or pid, body.name if body else (body_id or ""), n, capacity.get(pid, default)))
+        out.append(Load(pid, names.get(pid) or pid, body.name if body else (body_id or ""), n,
+                        capacity.get(pid, default)))
     return sorted(out, key=lambda x: -x.ratio)
 
 

@@ -147,3 +147,24 @@ def reconcile(session: Session, region: str, today: date) -> Report:
             if a.values[metric] != b.values[metric]:
                 report.differences.append(Difference(row, metric, a.values[metric], b.values[metric]))
     return report
+
+
+def rebuild_summary(session: Session) -> int:
+    """Refill ``desk_counts`` from the case rows (the triggers keep it afterwards); return its rows.
+
+    Run it inside one transaction; the table lock keeps writers out while it is refilled.
+    """
+    from sqlalchemy import delete, text
+
+    from routing.centre.tables import DeskCount
+
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE cases IN SHARE MODE"))
+    session.execute(delete(DeskCount))
+    keys = "coalesce(county_code, ''), coalesce(location_code, ''), coalesce(body_id, ''), coalesce(tier, ''), " \
+           "status, coalesce(risk_level, ''), (assigned_person_id IS NULL)"
+    statuses = ", ".join(f"'{s}'" for s in desk.DESK_STATUSES)
+    session.execute(text(
+        "INSERT INTO desk_counts (county_code, location_code, body_id, tier, status, risk_level, unassigned, n) "
+        f"SELECT {keys}, count(*) FROM cases WHERE status IN ({statuses}) GROUP BY 1, 2, 3, 4, 5, 6, 7"))
+    return int(session.execute(text("SELECT count(*) FROM desk_counts")).scalar() or 0)

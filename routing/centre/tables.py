@@ -119,3 +119,22 @@ class RunLock(Base):
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeskCount(Base):
+    """How many cases of one (county, place, body, tier, status, risk, unassigned) are on a desk.
+
+    Kept by row triggers on ``cases`` (migration 0008) in the writing transaction; read by the board
+    when no filter narrows it; checked against the event log by ``fengqiao audit reconcile``.
+    """
+
+    __tablename__ = "desk_counts"
+
+    county_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    location_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    body_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    risk_level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    unassigned: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
