@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,8 +106,11 @@ def raise_alert(session: Session, new: NewAlert, members: list[int] = (), actor:
     except IntegrityError:
         return find(session, new.key), False  # type: ignore[return-value]
     step(session, alert, "raised", actor, new.title, {"kind": new.kind, "severity": new.severity}, at=now)
-    for case_id in dict.fromkeys([*members, *([new.case_id] if new.case_id else [])]):
-        add_member(session, alert, case_id, at=now, quiet=True)
+    ids = list(dict.fromkeys([*members, *([new.case_id] if new.case_id else [])]))
+    if ids:  # a new alert has no members yet: one bulk insert
+        session.execute(insert(CentreAlertMember), [{"alert_id": alert.id, "case_id": i, "joined_at": now}
+                                                    for i in ids])
+        alert.member_count = len(ids)
     return alert, True
 
 
