@@ -118,7 +118,6 @@ def views(sessions, region: str, today: date) -> dict:  # type: ignore[no-untype
     return {
         "on_filing_raise_hotspot": run(raise_path),
         "on_filing_join_hotspot": run(join_path),
-    return {
         "board": run(lambda s: desk.build(s, flt, today)),
         "board_filtered(labour,red)": run(lambda s: desk.build(
             s, desk.DeskFilter(region=region, dispute_type="labour_wage", risk="red"), today)),
