@@ -87,7 +87,8 @@ def _title(n: int, place: str, problem: str, group: bool) -> str:
     return text + "，有群体性事件迹象" if group else text
 
 
-def detect(session: Session, case: Case, cfg: CentreConfig | None = None, now: datetime | None = None) -> CentreAlert | None:
+def detect(session: Session, case: Case, cfg: CentreConfig | None = None, now: datetime | None = None,
+           *, filing: bool = False) -> CentreAlert | None:
     """Join ``case`` to its open hotspot, or raise one when its cluster reaches the threshold.
 
     Args:
@@ -95,6 +96,7 @@ def detect(session: Session, case: Case, cfg: CentreConfig | None = None, now: d
         case: a flushed case.
         cfg: thresholds (``centre.yaml``).
         now: the time of the case (its ``created_at`` by default).
+        filing: the case is being filed now (it is in no alert yet).
 
     Returns:
         The hotspot the case belongs to, or None.
@@ -108,7 +110,7 @@ def detect(session: Session, case: Case, cfg: CentreConfig | None = None, now: d
     key = hotspot_key(place, problem)
     alert = find(session, key)
     if alert is not None:
-        if add_member(session, alert, case.id):
+        if add_member(session, alert, case.id, new_case=case if filing else None):
             alert.title = _title(alert.member_count, place, problem, alert.severity == "red")
             if group_signal(case.narrative_normalised) and alert.severity != "red":
                 alert.severity, alert.title = "red", _title(alert.member_count, place, problem, True)

@@ -115,18 +115,23 @@ def raise_alert(session: Session, new: NewAlert, members: list[int] = (), actor:
 
 
 def add_member(session: Session, alert: CentreAlert, case_id: int, at: datetime | None = None,
-               quiet: bool = False) -> bool:
-    """Add a case to the alert (once); a hotspot grows this way. Return whether it was new."""
-    have = session.execute(select(CentreAlertMember.id).where(
-        CentreAlertMember.alert_id == alert.id, CentreAlertMember.case_id == case_id)).scalar()
-    if have is not None:
-        return False
+               quiet: bool = False, *, new_case: Case | None = None) -> bool:
+    """Add a case to the alert (once); a hotspot grows this way. Return whether it was new.
+
+    ``new_case``: the case being filed (it cannot be a member yet, so no lookup is needed).
+    """
+    if new_case is None:
+        have = session.execute(select(CentreAlertMember.id).where(
+            CentreAlertMember.alert_id == alert.id, CentreAlertMember.case_id == case_id)).scalar()
+        if have is not None:
+            return False
     now = at or utcnow()
     session.add(CentreAlertMember(alert_id=alert.id, case_id=case_id, joined_at=now))
     alert.member_count = (alert.member_count or 0) + 1
     alert.last_member_at = now
     if not quiet:
-        number = session.execute(select(Case.case_number).where(Case.id == case_id)).scalar()
+        number = new_case.case_number if new_case is not None else session.execute(
+            select(Case.case_number).where(Case.id == case_id)).scalar()
         step(session, alert, "joined", "system", f"{number} 加入", {"case_id": case_id, "case_number": number}, at=now)
     return True
 

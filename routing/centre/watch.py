@@ -41,7 +41,7 @@ def on_filed(session: Session, case: Case, cfg: CentreConfig | None = None) -> N
         if crisis is None:
             raise_alert(session, _case_alert(case, "red_at_filing", "red", f"红色风险案件：{case.subject[:40]}"))
     repeat_on_closed(session, case)
-    hotspots.detect(session, case, cfg)
+    hotspots.detect(session, case, cfg, filing=True)
 
 
 def repeat_on_closed(session: Session, case: Case) -> bool:
