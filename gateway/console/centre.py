@@ -23,7 +23,7 @@ from routing.accounts.store import audit
 from routing.centre import board as desk
 from routing.centre import places, supervision, warnings
 from routing.centre.config import load_grid_admission
-from routing.centre.feed import feed, visible
+from routing.centre.feed import feed, level_of, visible
 from routing.centre.tables import CentreAlert, Supervision
 from routing.lifecycle import STATUS_LABELS
 from routing.orm import Case, CaseEvent
@@ -87,7 +87,8 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     def work(s: Session) -> dict[str, Any]:
         board = desk.build(s, flt, day)
         audit(s, me.user_id, me.username, "centre_board", {"region": flt.region}, ip=ip_of(request))
-        return {"board": board, "alerts": feed(s, _codes(me))[:30], "loads": desk.workload(s, flt)[:30]}
+        return {"board": board, "alerts": feed(s, _codes(me), min_level=level_of(me.regions))[:30],
+                "loads": desk.workload(s, flt)[:30]}
 
     ctx = await db.run(request, work)
     from routing.classifier.data import level1_categories
@@ -108,7 +109,7 @@ async def board_json(request: web.Request) -> web.Response:
 
     def work(s: Session) -> dict[str, Any]:
         board = desk.build(s, flt, day)
-        items = feed(s, _codes(me))
+        items = feed(s, _codes(me), min_level=level_of(me.regions))
         return {"numbers": _numbers(board), "alerts_open": sum(1 for i in items if i.is_open)}
 
     return web.json_response(await db.run(request, work), headers={"Cache-Control": "no-store"})

@@ -52,10 +52,28 @@ def visible(alert: CentreAlert, codes: frozenset[str]) -> bool:
     return (alert.division_code in codes) or (alert.county_code in codes)
 
 
-def feed(session: Session, codes: frozenset[str], include_closed: bool = False, limit: int = 100) -> list[FeedItem]:
-    """Return the alerts a user covering ``codes`` sees: open first, then most severe, then newest."""
+def level_of(regions: tuple[str, ...]) -> int:
+    """Return the centre level of a user: 0 county or below, 1 city, 2 province."""
+    from routing.centre import places
+
+    levels = {d.level for code in regions if (d := places.division(code)) is not None}
+    if levels and levels <= {"province"}:
+        return 2
+    if levels and levels <= {"province", "city"}:
+        return 1
+    return 0
+
+
+def feed(session: Session, codes: frozenset[str], include_closed: bool = False, limit: int = 100,
+         min_level: int = 0) -> list[FeedItem]:
+    """Return the alerts a user covering ``codes`` sees: open first, then most severe, then newest.
+
+    ``min_level``: a city centre (1) sees what a county centre did not acknowledge in time, and the
+    alerts raised one level up from the start (an overdue 挂牌督办); a county centre sees all (0).
+    """
     ordered = sorted(codes)
-    q = select(CentreAlert).where(or_(CentreAlert.division_code.in_(ordered), CentreAlert.county_code.in_(ordered)))
+    q = select(CentreAlert).where(or_(CentreAlert.division_code.in_(ordered), CentreAlert.county_code.in_(ordered)),
+                                  CentreAlert.level >= min_level)
     if not include_closed:
         q = q.where(CentreAlert.state != "closed")
     items = [FeedItem(f"c{a.id}", a.kind, KIND_LABELS.get(a.kind, a.kind), a.severity, a.title, a.place_label or "",

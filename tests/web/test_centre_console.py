@@ -39,6 +39,8 @@ def world(tmp_path):
                     totp_secret=TOTP_SECRET)
         create_user(s, "centre.pj", "枫桥-test-password-1", "centre", ["330726"], display_name="浦江中心值班员",
                     totp_secret=TOTP_SECRET)
+        create_user(s, "centre.sx", "枫桥-test-password-1", "centre", ["330600"], display_name="绍兴市中心值班员",
+                    totp_secret=TOTP_SECRET)
     return w
 
 
@@ -190,3 +192,13 @@ async def test_overdue_supervision_and_unacknowledged_alert_go_one_level_up(worl
         hot = s.execute(select(CentreAlert).where(CentreAlert.kind == "hotspot")).scalar_one()
         assert hot.level == 1 and warnings.history(s, hot.id)[-1].kind == "escalated"
     assert centre_pass(world.sessions, TODAY, later).escalated == 0  # not again within the acknowledgement time
+
+
+async def test_the_city_centre_sees_what_the_county_left_unacknowledged(client, world) -> None:
+    alert_id, _numbers = _hotspot(world, "诸暨市店口镇", "cy")
+    await login(client, "centre.sx", code=totp_now())
+    assert f"/console/centre/alerts/{alert_id}" not in await (await client.get("/console/centre")).text()
+    centre_pass(world.sessions, TODAY, datetime.now(UTC) + timedelta(hours=3))
+    page = await (await client.get("/console/centre")).text()
+    assert f"/console/centre/alerts/{alert_id}" in page and "已上报上一级中心" in page
+    assert (await client.get(f"/console/centre/alerts/{alert_id}")).status == 200
