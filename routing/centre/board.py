@@ -308,9 +308,18 @@ def metric_condition(session: Session, metric: str, today: date) -> ColumnElemen
     if metric in conds:
         return conds[metric]
     if metric.startswith("tier_"):
-        # tiers are stored as labels; the bucket is checked row by row in list_cases
-        return and_(open_, Case.status != "reception_booked")
+        return and_(open_, Case.status != "reception_booked", tier_condition(metric[5:]))
     return open_
+
+
+def tier_condition(bucket: str) -> ColumnElement[bool]:
+    """SQL twin of :func:`tier_bucket` (tiers are stored as labels, routing events as codes)."""
+    t = func.coalesce(Case.tier, "")
+    grid = or_(t == "grid", t.like("网格%"))
+    village = or_(t == "village", t.like("村%"))
+    township = or_(t == "township", t.like("乡镇%"))
+    return {"grid": grid, "village": and_(~grid, village), "township": and_(~grid, ~village, township),
+            "county": and_(~grid, ~village, ~township)}.get(bucket, false())
 
 
 def list_cases(session: Session, flt: DeskFilter, today: date, metric: str = "open", division: str = "",
@@ -326,11 +335,6 @@ def list_cases(session: Session, flt: DeskFilter, today: date, metric: str = "op
     if body is not None:
         conds.append(Case.body_id == body if body else Case.body_id.is_(None))
     order = (Case.due_date.asc().nulls_last(), Case.id)
-    if metric.startswith("tier_") and metric != "tier_reception":
-        q = select(Case).where(*conds).order_by(*order)
-        rows = [c for c in session.execute(q).scalars() if f"tier_{tier_bucket(c.tier, c.status)}" == metric]
-        start = (page - 1) * per_page
-        return rows[start:start + per_page], len(rows) > start + per_page
     # ids first (index-only on ix_cases_desk_due, in due order), then the page's rows
     ids = _page_ids(session, flt, conds, order, page, per_page)
     by_id = {c.id: c for c in session.execute(select(Case).where(Case.id.in_(ids[:per_page]))).scalars()}

@@ -144,3 +144,20 @@ def test_hypothesis_sequences_reconcile(database_url) -> None:
         prop()
     finally:
         stack.engine.dispose()
+
+
+def test_every_board_number_lists_exactly_its_cases(stack) -> None:
+    rng = random.Random(7)
+    run_sequence(stack, [(rng.choice(OPS), rng.randrange(100)) for _ in range(40)])
+    with stack.life._sessions() as s:
+        board = desk.build(s, desk.DeskFilter(region="330681"), TODAY)
+        for row in board.divisions:
+            for metric in desk.METRICS:
+                rows, more = desk.list_cases(s, desk.DeskFilter(region="330681"), TODAY, metric, row.key, None,
+                                             per_page=1000)
+                assert (len(rows), more) == (row.counts.values[metric], False), (row.key, metric)
+        for row in board.bodies:
+            for metric in desk.METRICS:
+                rows, _more = desk.list_cases(s, desk.DeskFilter(region="330681"), TODAY, metric, "", row.key,
+                                              per_page=1000)
+                assert len(rows) == row.counts.values[metric], (row.key, metric)
