@@ -168,8 +168,10 @@ def assign(session: Session, alert: CentreAlert, actor: str, kind: str, target: 
     if kind not in ("body", "person", "reception"):
         raise AlertError("交办对象无效")
     _require(alert, ("assessed", "assigned"), "交办（请先研判）")
-    alert.state, alert.assigned_kind, alert.assigned_to = "assigned", kind, f"{kind}:{target}"[:128]
-    step(session, alert, "assigned", actor, note or None, {"kind": kind, "target": target, "label": label})
+    alert.state, alert.assigned_kind, alert.assigned_to = "assigned", kind, label[:128]
+    what = {"body": "承办单位", "person": "承办人", "reception": "领导接访日"}[kind]
+    step(session, alert, "assigned", actor, f"交办{what}：{label}" + (f"（{note}）" if note else ""),
+         {"kind": kind, "target": target, "label": label})
     for case in member_cases(session, alert):
         append_event(session, case, "centre_assigned", actor, f"社会治理中心交办：{label}" + (f"（{note}）" if note else ""),
                      {"alert_id": alert.id, "kind": kind, "target": target})
