@@ -44,10 +44,21 @@ def on_filed(session: Session, case: Case, cfg: CentreConfig | None = None) -> N
     hotspots.detect(session, case, cfg, filing=True)
 
 
+def _linked_in_session(session: Session, case: Case) -> list[str] | None:
+    """The cases the filing linked, read from this transaction's own events (None: not known here)."""
+    mine = [o for o in (*session.identity_map.values(), *session.new)
+            if isinstance(o, CaseEvent) and o.case_id == case.id]
+    if not any(o.kind == "filed" for o in mine):
+        return None
+    return [(o.payload or {}).get("linked_case") for o in mine if o.kind == "repeat_linked"]
+
+
 def repeat_on_closed(session: Session, case: Case) -> bool:
     """Raise a warning when the case repeats a matter already closed (the filing linked them)."""
-    linked = [p.get("linked_case") for p in session.execute(select(CaseEvent.payload).where(
-        CaseEvent.case_id == case.id, CaseEvent.kind == "repeat_linked")).scalars()]
+    linked = _linked_in_session(session, case)
+    if linked is None:
+        linked = [p.get("linked_case") for p in session.execute(select(CaseEvent.payload).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "repeat_linked")).scalars()]
     if not linked:
         return False
     closed = session.execute(select(Case.case_number).where(Case.case_number.in_([n for n in linked if n]),
