@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from routing.centre import places
 from routing.centre.config import load_config
-from routing.centre.tables import DeskCount, Supervision
+from routing.centre.tables import DeskCount, DeskDueCount, Supervision
 from routing.orm import Case
 
 OPEN_STATUSES = ("accepted", "assigned", "handling", "mediating", "reception_booked", "escalated", "review",
@@ -202,18 +202,18 @@ def narrowed(flt: DeskFilter) -> bool:
                 flt.date_from, flt.date_to))
 
 
-def _summary_region(region: str) -> ColumnElement[bool]:
+def _summary_region(region: str, table: Any = DeskCount) -> ColumnElement[bool]:
     div = places.division(region)
     if div is None:
         return false()
     if div.level in ("province", "city", "county"):
         counties = sorted(c for c in places.covered(region) if (d := places.division(c)) and d.level == "county")
-        return DeskCount.county_code.in_(counties)
-    return DeskCount.location_code.in_(sorted(places.covered(region)))
+        return table.county_code.in_(counties)
+    return table.location_code.in_(sorted(places.covered(region)))
 
 
 def _from_summary(session: Session, flt: DeskFilter, today: date) -> Iterable[Any]:
-    """The same groups as :func:`_grouped`, from ``desk_counts`` plus one range query for due dates."""
+    """The same groups as :func:`_grouped`, from ``desk_counts`` and ``desk_due_counts`` (a due-date range)."""
     horizon = near_horizon(today)
     q = (select(DeskCount.location_code, DeskCount.county_code, DeskCount.body_id, DeskCount.tier,
                 DeskCount.status, DeskCount.risk_level, DeskCount.unassigned, func.sum(DeskCount.n))
@@ -222,12 +222,13 @@ def _from_summary(session: Session, flt: DeskFilter, today: date) -> Iterable[An
                    DeskCount.status, DeskCount.risk_level, DeskCount.unassigned))
     for loc, county, body, tier, status, risk, unassigned, n in session.execute(q):
         yield (loc or None, county or None, body or None, tier or None, status, risk, 0, unassigned, int(n))
-    due_bucket = sql_case((Case.due_date < today, 2), else_=1)
-    dq = (select(Case.location_code, Case.county_code, Case.body_id, due_bucket, func.count())
-          .where(Case.status.in_(OPEN_STATUSES), Case.due_date <= horizon, region_condition(flt.region))
-          .group_by(Case.location_code, Case.county_code, Case.body_id, due_bucket))
+    d = DeskDueCount
+    due_bucket = sql_case((d.due_date < today, 2), else_=1)
+    dq = (select(d.location_code, d.county_code, d.body_id, due_bucket, func.sum(d.n))
+          .where(d.due_date <= horizon, d.n != 0, _summary_region(flt.region, d))
+          .group_by(d.location_code, d.county_code, d.body_id, due_bucket))
     for loc, county, body, bucket, n in session.execute(dq):
-        yield (loc, county, body, None, "_due", "", int(bucket), False, int(n))
+        yield (loc or None, county or None, body or None, None, "_due", "", int(bucket), False, int(n))
 
 
 def build(session: Session, flt: DeskFilter, today: date) -> Board:

@@ -150,7 +150,7 @@ def reconcile(session: Session, region: str, today: date) -> Report:
 
 
 def rebuild_summary(session: Session) -> int:
-    """Refill ``desk_counts`` from the case rows (the triggers keep it afterwards); return its rows.
+    """Refill ``desk_counts`` and ``desk_due_counts`` from the case rows (the triggers keep it afterwards); return its rows.
 
     Run it inside one transaction; the table lock keeps writers out while it is refilled.
     """
@@ -167,4 +167,10 @@ def rebuild_summary(session: Session) -> int:
     session.execute(text(
         "INSERT INTO desk_counts (county_code, location_code, body_id, tier, status, risk_level, unassigned, n) "
         f"SELECT {keys}, count(*) FROM cases WHERE status IN ({statuses}) GROUP BY 1, 2, 3, 4, 5, 6, 7"))
+    open_ = ", ".join(f"'{s}'" for s in desk.OPEN_STATUSES)
+    session.execute(text("DELETE FROM desk_due_counts"))
+    session.execute(text(
+        "INSERT INTO desk_due_counts (county_code, due_date, location_code, body_id, n) "
+        "SELECT coalesce(county_code, ''), due_date, coalesce(location_code, ''), coalesce(body_id, ''), count(*) "
+        f"FROM cases WHERE status IN ({open_}) AND due_date IS NOT NULL GROUP BY 1, 2, 3, 4"))
     return int(session.execute(text("SELECT count(*) FROM desk_counts")).scalar() or 0)

@@ -138,3 +138,15 @@ class DeskCount(Base):
     risk_level: Mapped[str] = mapped_column(String(8), primary_key=True)
     unassigned: Mapped[bool] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeskDueCount(Base):
+    """How many open cases of one (county, due date, place, body) there are (triggers, migration 0009)."""
+
+    __tablename__ = "desk_due_counts"
+
+    county_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    body_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
