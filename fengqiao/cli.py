@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "fengqiao.commands.user",
     "fengqiao.commands.apikey",
     "fengqiao.commands.webhook",
+    "fengqiao.commands.audit",
 ]
 
 

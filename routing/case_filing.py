@@ -90,14 +90,21 @@ def _file(uow: UnitOfWork, ctx: CaseContext, policy: RoutingPolicy, draft: CaseD
     events += links
     events += _crisis_alerts(uow, ctx, case)
     if not accepted_again:  # a repeat that is not accepted again has been rejected
-        return finish(uow, case, events)
+        return _filed(uow, case, events)
     if routed.status == lifecycle.Status.ASSIGNED and routed.person_id:
         events.append(move(uow, ctx, case, "assign", SYSTEM_ACTOR, f"分派给{routed.person_name}",
                            {"person_id": routed.person_id, "body_id": routed.body_id}))
         case.assigned_person_id, case.assigned_person_name = routed.person_id, routed.person_name
     if routed.clock:
         start_clock(uow, clocks, case, routed.clock, today, body_id=case.body_id)
-    return finish(uow, case, events)
+    return _filed(uow, case, events)
+
+
+def _filed(uow: UnitOfWork, case: Case, events: list[Event]) -> CaseView:
+    """Write the filing's events, then let the centre raise what a new case brings at once."""
+    view = finish(uow, case, events)
+    uow.after_filing(case)
+    return view
 
 
 def _crisis_alerts(uow: UnitOfWork, ctx: CaseContext, case: Case) -> list[Event]:

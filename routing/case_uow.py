@@ -167,6 +167,10 @@ class UnitOfWork(Protocol):
         """Attach the conversation's recent crisis alerts to a new case: (id, reason, kind) each."""
         ...
 
+    def after_filing(self, case: Case) -> None:
+        """Raise the centre's early warnings a new case brings (red risk, repeat, hotspot)."""
+        ...
+
 
 # ---------------------------------------------------------------- SQL implementation
 
@@ -350,6 +354,13 @@ class SqlUnitOfWork:
         from routing.safety.alerts import link_open_alerts
 
         return [(a.id, a.reason, a.kind) for a in link_open_alerts(self.session, case)]
+
+    def after_filing(self, case: Case) -> None:
+        """Raise the centre's early warnings in the filing's transaction (routing.centre.watch)."""
+        from routing.centre.watch import on_filed
+
+        self.session.flush()
+        on_filed(self.session, case)
 
 
 def sql_units_of_work(sessions: sessionmaker) -> Callable[[], UnitOfWork]:

@@ -24,6 +24,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "routing.accounts.models",  # console accounts, sessions, notes, audit
     "routing.messaging_orm",  # inbox, outbox, conversation state
     "routing.open311.tables",  # Open311 API keys, idempotency, webhooks
+    "routing.centre.tables",  # the centre's desk: alert members and steps, supervision, run locks
 )
 
 

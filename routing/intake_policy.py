@@ -60,6 +60,10 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None,
         except (RoutingError, DeadlineError):
             return _fallback(draft, register.due, notice, rules, calendar)
         extra = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
+        if decision.grid_skipped:
+            extra.append(("grid_not_admitted", "网格事务准入清单：该事项不交网格员办理",
+                          {"grid_body": decision.grid_skipped, "dispute_type": draft.dispute_type,
+                           "body_id": decision.body_id}))
         # with a person the filing assigns the case at once (the lifecycle's ``assign``)
         assigned = bool(decision.person_id and decision.action == "route")
         status = Status.ASSIGNED if assigned else Status.ACCEPTED

@@ -91,6 +91,7 @@ class RoutingDecision:
     clock: str | None = None
     due: date | None = None
     excluded_body_ids: tuple[str, ...] = ()
+    grid_skipped: str | None = None  # the grid body the admission list kept the matter from
 
     def to_event(self, actor: str, at: datetime | None = None) -> Event:
         """Return the ``routing_<action>`` event recording this decision."""
@@ -101,6 +102,8 @@ class RoutingDecision:
             "due": self.due.isoformat() if self.due else None,
             "excluded_body_ids": list(self.excluded_body_ids),
         }
+        if self.grid_skipped:
+            payload["grid_skipped"] = self.grid_skipped
         return make_event(f"routing_{self.action}", actor, self.explanation, case_id=self.case_id,
                           at=at, payload=payload)
 
@@ -299,10 +302,14 @@ def route(
     category = facts.category or rule.department_category
     floors = [t for t in (min_tier, orgs.rules.risk_floor.get(risk.level) if risk else None) if t]
     excluded = set(exclude_bodies) | set(facts.accused)
+    grid_skipped: Body | None = None
     for tier in _sequence(orgs.rules.tiers, rule, facts.matter):
         if any(orgs.rules.rank(tier) < orgs.rules.rank(f) for f in floors):
             continue
         body = _find_body(orgs, tier, path, specialty, category, excluded)
+        if body is not None and tier == "grid" and not grid_admits(orgs, facts.dispute_type):
+            grid_skipped = body  # 网格事务准入清单: not a grid matter, the next tier takes it
+            continue
         if body is not None:
             break
     else:
@@ -311,12 +318,27 @@ def route(
     clock = "petition_handle" if body.tier in ("department",) or facts.matter != "dispute" else rule.clock
     due = _due(clock, received_on, rules, calendar)
     text = _route_text(facts, orgs, body, path, risk, due)
+    if grid_skipped is not None:
+        text = grid_note(orgs, facts.dispute_type, grid_skipped) + text
     articles = ART_LOCAL + (ART_LABOUR if clock == "labour_mediation" else ()) + (
         ALERT_ARTICLES if risk and risk.alert else ())
     return _decision(action, facts, orgs, body, person, text, articles,
                      alert=bool(risk and risk.alert), risk_level=risk.level if risk else None,
                      clock=clock, due=due, confidential=bool(facts.accused),
-                     hidden_from=tuple(facts.accused), excluded_body_ids=tuple(sorted(exclude_bodies)))
+                     hidden_from=tuple(facts.accused), excluded_body_ids=tuple(sorted(exclude_bodies)),
+                     grid_skipped=grid_skipped.id if grid_skipped else None)
+
+
+def grid_admits(orgs: Orgs, dispute_type: str | None) -> bool:
+    """Tell whether the grid admission list (网格事务准入清单) lets this matter go to a grid worker."""
+    return orgs.grid_admitted is None or (dispute_type or "") in orgs.grid_admitted
+
+
+def grid_note(orgs: Orgs, dispute_type: str | None, grid: Body) -> str:
+    """Return the sentence that tells why a matter was not put on the grid."""
+    dtype = orgs.dispute_types.get(dispute_type or "")
+    what = dtype.name if dtype else "未分类事项"
+    return f"依据网格事务准入清单，{what}不属于可交由网格员办理的事项，不交{grid.name}，由上一层级受理；"
 
 
 def _route_text(facts: CaseFacts, orgs: Orgs, body: Body, path: Sequence,

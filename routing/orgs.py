@@ -35,6 +35,7 @@ class Body:
     specialties: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
+    default: bool = False  # made from the divisions data because the org data has no entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class Orgs:
     people: tuple[Person, ...]
     rules: LadderRules
     dispute_types: Mapping[str, DisputeType]
+    grid_admitted: frozenset[str] | None = None  # 网格事务准入清单 (None: no list, all admitted)
     _by_division: dict[str, list[Body]] = field(default_factory=dict, repr=False)
     _by_body: dict[str, list[Person]] = field(default_factory=dict, repr=False)
 
@@ -196,15 +198,30 @@ def read_dispute_types(path: Path = DISPUTE_TYPES) -> dict[str, DisputeType]:
     return {r["code"]: DisputeType(r["code"], r["name"], r["kind"], r["specialty"]) for r in _read_csv(path)}
 
 
-def build_orgs(data_dir: Path = DATA_DIR, dispute_types: Path = DISPUTE_TYPES) -> Orgs:
+def build_orgs(data_dir: Path = DATA_DIR, dispute_types: Path = DISPUTE_TYPES,
+               defaults: bool | None = None) -> Orgs:
     """Read every org file under ``data_dir`` (uncached; use :func:`load_orgs` in services).
+
+    Args:
+        data_dir: the organisation files.
+        dispute_types: the dispute-type list.
+        defaults: add a default county centre for every county-level division (and a township
+            centre for every township) the data has none for; on by default for the packaged data.
 
     Raises:
         OrgDataError: inconsistent data.
     """
     bodies = read_bodies(data_dir)
+    if defaults if defaults is not None else data_dir == DATA_DIR:
+        from routing.default_bodies import default_bodies  # lazy: reads the divisions data
+
+        bodies.update(default_bodies(bodies))
+    admission = data_dir / "grid_admission.yaml"
+    admitted = None
+    if admission.exists():
+        admitted = frozenset(str(r["code"]) for r in _read_yaml(admission).get("dispute_types", []))
     return Orgs(bodies, read_people(data_dir, bodies), read_rules(data_dir),
-                read_dispute_types(dispute_types))
+                read_dispute_types(dispute_types), admitted)
 
 
 @lru_cache(maxsize=4)

@@ -53,6 +53,13 @@ _KEYWORD_FLAGS: tuple[tuple[str, str, int, bool, str], ...] = (
     ("long_standing", "问题长期未解决或反复反映", 1, False,
      r"多次|反复|好几次|一直没人管|没人管|拖了|[几两三四五]年了|好几年"),
 )
+
+
+def keyword_pattern(code: str) -> str:
+    """Return the regular expression of a keyword flag (e.g. ``group_action`` for hotspots)."""
+    return next(pattern for c, _label, _w, _red, pattern in _KEYWORD_FLAGS if c == code)
+
+
 _PEOPLE_RE = _NUM + r"\s*(?:多|余|来)?\s*(?:个|名|位|户)?\s*(?:人|工人|农民工|村民|业主|员工|家)"
 _AMOUNT_RE = _NUM + r"\s*(万|千)?\s*(?:多|余)?\s*(?:元|块|块钱)"
 _WAN_RE = _NUM + r"\s*(?:多)?万"

@@ -51,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n枫桥助手 is ready: open http://{settings.web_host}:{settings.web_port}/ "
               "(web chat) — or chat in this terminal with `.venv/bin/fengqiao chat`.", flush=True)
         _telegram_notice()
+        from fengqiao.scheduler import from_settings
+
+        scheduler = from_settings(settings.database_url, settings.deadline_rules)
+        if scheduler is not None:
+            scheduler.start()  # the sweep runs by itself: once now, then on its interval
+            print("sweep scheduler on (SWEEP_INTERVAL_MINUTES, default from routing/data/orgs/centre.yaml).",
+                  flush=True)
         while not stopping and all(s.process and s.process.poll() is None for s in services):
             time.sleep(0.5)
     finally:

@@ -6,7 +6,7 @@ import argparse
 import json
 from datetime import date
 
-from fengqiao.settings import get_settings
+from fengqiao.settings import Settings, get_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,16 +20,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one sweep and print its JSON summary."""
-    from fengqiao.bootstrap import build_services
+    """Run one sweep (under the database lock) and print its JSON summary."""
     from routing.db import make_engine, make_session_factory
 
     settings = get_settings()
     engine = make_engine(args.url or settings.database_url)
     try:
-        life = build_services(settings, make_session_factory(engine)).life
-        report = life.sweep(args.as_of, args.near_days, escalate=not args.no_escalate)
+        summary = sweep_once(make_session_factory(engine), settings, args.as_of, args.near_days,
+                             escalate=not args.no_escalate)
     finally:
         engine.dispose()
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    if summary is None:
+        print(json.dumps({"skipped": "another sweep holds the lock"}, ensure_ascii=False))
+        return 0
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
+
+
+def sweep_once(sessions, settings: Settings, as_of: date | None = None, near_days: int = 3, *,  # type: ignore[no-untyped-def]
+               escalate: bool = True) -> dict | None:
+    """Clocks, then the centre's warnings, under the sweep lock (None: another run holds it)."""
+    from fengqiao.bootstrap import build_services
+    from routing.centre.sweep import run_locked
+    from routing.centre.warnings import utcnow
+    from routing.service import utc_today
+
+    life = build_services(settings, sessions).life
+    day = as_of or utc_today()
+    return run_locked(sessions, lambda d: life.sweep(d, near_days, escalate=escalate), day, utcnow())

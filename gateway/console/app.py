@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from fengqiao.bootstrap import build_services
 from fengqiao.settings import Settings
-from gateway.console import alerts, live, reception, views
+from gateway.console import alerts, centre, live, reception, views
 from gateway.console.keys import (
     CASES,
     CONSOLE_SETTINGS,
@@ -74,6 +74,7 @@ def create_console(settings: Settings, main_app: web.Application | None = None, 
     alerts.setup(console)
     live.setup(console)
     reception.setup(console)
+    centre.setup(console)
     return console
 
 

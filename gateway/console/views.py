@@ -26,6 +26,7 @@ from routing.accounts import casework as cw
 from routing.accounts.access import ROLE_LABELS, Principal
 from routing.accounts.models import AuditEntry, ConsoleUser
 from routing.accounts.store import LoginRefused, audit, complete_totp, login, logout
+from routing.centre import supervision
 from routing.lifecycle import STATUS_LABELS, allowed_actions
 from routing.orm import Case
 
@@ -166,13 +167,15 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     )
     day = today(request)
 
-    def work(s: Session) -> tuple[cw.QueuePage, list[str]]:
-        return cw.queue(s, me, flt, day), cw.categories(s, me)
+    def work(s: Session) -> tuple[cw.QueuePage, list[str], list[Any]]:
+        from gateway.console.centre import visible_supervisions
 
-    page, cats = await db.run(request, work)
+        return cw.queue(s, me, flt, day), cw.categories(s, me), visible_supervisions(s, me, active_only=True)
+
+    page, cats, supervised = await db.run(request, work)
     return render(
         request, "queue.html", page=page, flt=flt, categories=cats, statuses=STATUS_LABELS,
-        risks=cw.RISK_LABELS, dues=cw.DUE_FILTERS, today=day,
+        risks=cw.RISK_LABELS, dues=cw.DUE_FILTERS, today=day, supervised=supervised,
     )
 
 
@@ -201,6 +204,7 @@ async def _case_context(request: web.Request, reveal: bool = False, error: str |
             "canned": cw.canned_for(s, case.category),
             "targets": [t for t in targets if t.person_id != case.assigned_person_id],
             "lifecycle_actions": allowed_actions(case.status),
+            "supervisions": supervision.active_for_case(s, case.id, case.body_id),
         }
 
     try:

@@ -244,3 +244,6 @@ class FakeUnitOfWork:
 
     def link_crisis_alerts(self, case: Case) -> list[tuple[int, str, str | None]]:
         return []
+
+    def after_filing(self, case: Case) -> None:
+        return None
