@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,12 @@ class CaseCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Statuses of a case still on someone's desk (the centre's partial indexes, migration 0009_centre).
+DESK_STATUSES = ("accepted", "assigned", "handling", "mediating", "reception_booked", "escalated",
+                 "review", "recheck", "follow_up")
+DESK_WHERE = "status IN (" + ", ".join(f"'{s}'" for s in DESK_STATUSES) + ")"
+
+
 class Case(Base):
     """One complaint, dispute or petition, from filing to archive."""
 
@@ -45,6 +52,12 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_created", "created_at", "id"),
         Index("ix_cases_service_created", "category", "category_l2", "category_l3", "created_at", "id"),
+        # The centre's desk (migration 0009_centre): open cases only, and hotspot lookups.
+        Index("ix_cases_desk", "county_code", "location_code", "body_id", "tier", "status", "risk_level",
+              "due_date", "assigned_person_id", postgresql_where=text(DESK_WHERE), sqlite_where=text(DESK_WHERE)),
+        Index("ix_cases_desk_due", "county_code", "due_date", "id", "status", "risk_level", "assigned_person_id",
+              "location_code", "body_id", postgresql_where=text(DESK_WHERE), sqlite_where=text(DESK_WHERE)),
+        Index("ix_cases_hotspot", "category_l2", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
