@@ -1,0 +1,161 @@
+"""Repairs inside the complaint form and at the summary, against a real SQLite case store."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from fengqiao import bootstrap
+from routing.orm import Case
+from tests.actions.form_sim import FormSim
+
+NARRATIVE = "我在诸暨市枫桥镇枫源村，隔壁邻居把围墙砌到我家门口的路上，车子开不进去。"
+BASE = {
+    "consent_given": True,
+    "narrative": NARRATIVE,
+    "complaint_subject": NARRATIVE,
+    "complaint_location": "浙江省绍兴市诸暨市枫桥镇枫源村",
+    "location_code": "330681104001",
+    "category": "城乡建设",
+    "dispute_type": "neighbour",
+}
+
+
+def cases() -> int:
+    with bootstrap.case_service()._sessions() as session:
+        return session.execute(select(func.count()).select_from(Case)).scalar_one()
+
+
+async def at_summary() -> FormSim:
+    sim = FormSim({**BASE, "complaint_respondent": "隔壁邻居", "complaint_demand": "要求拆掉围墙",
+                   "contact_phone": "13906754321", "requested_slot": "summary_confirmed"})
+    await sim.ask()
+    return sim
+
+
+async def test_a_wrong_place_at_the_summary_is_corrected_and_shown_again(app_database) -> None:
+    sim = await at_summary()
+    said = await sim.say("地点说错了，是诸暨市店口镇", intent="correct")
+    assert said == ["utter_corrected"]
+    assert sim.slots["complaint_location"].endswith("诸暨市店口镇")
+    assert sim.messages[-1]["response"] == "utter_summary"  # shown again
+    assert "店口镇" in sim.messages[-1]["complaint_location"]
+    assert cases() == 0
+
+
+async def test_change_then_confirm_files_only_after_the_new_summary(app_database) -> None:
+    sim = await at_summary()
+    assert await sim.say("修改", intent="deny") == ["utter_ask_what_to_change"]
+    assert cases() == 0
+    # 修改 opened a question; 确认 now only shows the summary again
+    await sim.say("确认", intent="affirm")
+    assert cases() == 0 and sim.messages[-1]["response"] == "utter_summary"
+    said = await sim.say("确认", intent="affirm")
+    assert "utter_case_filed" in said and cases() == 1
+
+
+async def test_change_question_then_field_name_asks_that_field_again(app_database) -> None:
+    sim = await at_summary()
+    await sim.say("修改", intent="deny")
+    await sim.say("对方", intent="inform")
+    assert sim.slots["requested_slot"] == "complaint_respondent"
+    await sim.say("是物业公司", intent="inform")
+    assert sim.slots["complaint_respondent"] == "是物业公司"
+    assert sim.messages[-1]["response"] == "utter_summary"
+
+
+async def test_respondent_corrected_in_one_sentence(app_database) -> None:
+    sim = await at_summary()
+    await sim.say("对方不是他，是村委会的张主任", intent="correct")
+    assert sim.slots["complaint_respondent"] == "村委会的张主任"
+    assert sim.messages[-1]["response"] == "utter_summary"
+
+
+async def test_cancel_at_the_summary_files_nothing(app_database) -> None:
+    sim = await at_summary()
+    said = await sim.say("算了不办了", intent="cancel")
+    assert said == ["utter_complaint_cancelled"]
+    assert not sim.active and cases() == 0
+    assert sim.slots["contact_phone"] is None
+
+
+async def test_declining_the_phone_explains_and_offers_the_chat(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙",
+                   "requested_slot": "contact_phone"})
+    said = await sim.say("我不想留电话", intent="decline")
+    assert said == ["utter_phone_declined"]  # a neighbour dispute cannot be anonymous
+    titles = [b["title"] for b in sim.messages[-1]["buttons"]]
+    assert "在本对话里联系我" in titles and "匿名反映" not in titles
+    assert sim.slots["contact_phone"] is None and sim.slots["requested_slot"] == "contact_phone"
+    await sim.say("在本对话里联系我")
+    assert sim.slots["contact_phone"] == "本对话联系"
+    assert sim.messages[-1]["masked_phone"].startswith("不留电话")
+
+
+async def test_a_pollution_report_may_be_anonymous(app_database) -> None:
+    sim = FormSim({**BASE, "dispute_type": "environment_noise", "complaint_respondent": "洗车店",
+                   "complaint_demand": "停止排污", "requested_slot": "contact_phone"})
+    assert await sim.say("电话保密，不想给", intent="inform") == ["utter_phone_declined_anonymous_ok"]
+    await sim.say("匿名反映")
+    assert sim.slots["contact_phone"] == "匿名"
+    said = await sim.say("确认", intent="affirm")
+    assert "utter_case_filed" in said
+    with bootstrap.case_service()._sessions() as session:
+        assert session.execute(select(Case.contact_phone)).scalar_one() is None
+
+
+async def test_repairs_at_the_phone_never_read_as_a_bad_number(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙",
+                   "requested_slot": "contact_phone"})
+    assert await sim.say("为什么要电话", intent="inform") == ["utter_why_contact_phone"]
+    assert await sim.say("我想预约领导接访", intent="inform") == ["utter_leader_noted"]
+    assert sim.slots["wishes"] == ["leader"]
+    assert "utter_invalid_phone" not in [m.get("response") for m in sim.messages]
+    assert await sim.say("算了不办了", intent="inform") == ["utter_complaint_cancelled"]
+    assert cases() == 0
+
+
+async def test_two_bad_numbers_offer_the_alternatives_instead_of_looping(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙",
+                   "requested_slot": "contact_phone"})
+    assert await sim.say("12345") == ["utter_invalid_phone"]
+    assert await sim.say("6789") == ["utter_phone_declined"]
+
+
+async def test_a_phone_given_for_the_demand_is_taken_as_the_phone(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "requested_slot": "complaint_demand"})
+    await sim.say("13857812345")
+    assert sim.slots["contact_phone"] == "13857812345"
+    assert sim.slots["complaint_demand"] is None and sim.slots["requested_slot"] == "complaint_demand"
+    await sim.say("要求拆掉围墙，电话13857812345")
+    assert sim.slots["complaint_demand"] == "要求拆掉围墙"
+
+
+async def test_a_correction_during_a_later_question_keeps_the_question(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙",
+                   "requested_slot": "contact_phone"})
+    assert await sim.say("地点说错了，是浦江县黄宅镇", intent="correct") == ["utter_corrected"]
+    assert sim.slots["complaint_location"].endswith("浦江县黄宅镇")
+    assert sim.slots["requested_slot"] == "contact_phone" and sim.slots["contact_phone"] is None
+
+
+async def test_traditional_repairs_work_the_same(app_database) -> None:
+    sim = await at_summary()
+    await sim.say("地點說錯了，是諸暨市店口鎮", intent="correct")
+    assert sim.slots["complaint_location"].endswith("诸暨市店口镇")
+    assert await sim.say("算了，不辦了", intent="cancel") == ["utter_complaint_cancelled"]
+    assert cases() == 0
+
+
+async def test_the_respondent_question_does_not_store_a_refusal(app_database) -> None:
+    sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
+    assert await sim.say("这个不想说", intent="inform") == ["utter_respondent_declined"]
+    assert sim.slots["complaint_respondent"] == "未说明"
+    assert sim.slots["requested_slot"] == "complaint_demand"
+
+
+async def test_an_unclear_answer_at_the_summary_is_never_a_filing(app_database) -> None:
+    sim = await at_summary()
+    for text, intent in [("嗯……我想想", "affirm"), ("对，但地点错了", "affirm"), ("什么时候能办好", "ask_status"),
+                         ("好像不太对", "affirm"), ("提交吗？", "affirm")]:
+        await sim.say(text, intent=intent)
+        assert cases() == 0, text
