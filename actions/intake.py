@@ -52,6 +52,8 @@ def analysis_slots(result: Analysis) -> dict[str, Any]:
         slots["location_code"] = result.place.division.code
     if result.respondent:
         slots["complaint_respondent"] = result.respondent
+    if result.asked_bodies:
+        slots["complaint_body"] = "、".join(result.asked_bodies)
     if result.demand:
         slots["complaint_demand"] = result.demand
     if result.phone:

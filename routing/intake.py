@@ -44,6 +44,7 @@ class Analysis:
     risk_level: str = "blue"
     risk_reasons: tuple[str, ...] = field(default_factory=tuple)
     crisis: bool = False
+    asked_bodies: tuple[str, ...] = ()
 
 
 def find_phone(text: str) -> str | None:
@@ -118,4 +119,5 @@ def analyse(text: str) -> Analysis:
         risk_level=assessed.level,
         risk_reasons=tuple(r.label for r in assessed.reasons),
         crisis=any(r.code in CRISIS_CODES for r in assessed.reasons),
+        asked_bodies=tuple(found.bodies),
     )
