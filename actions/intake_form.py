@@ -69,10 +69,13 @@ def looks_like_answer(slot: str, text: str) -> bool:
 def kind_of(tracker: Tracker, requested: str) -> str | None:
     """Which repair the latest message is, from its words first, else its intent."""
     text = original_text(tracker)
-    kind = repair.repair_kind(text)
-    if kind is not None:
-        return kind
     intent, confidence = intent_of(tracker)
+    kind = repair.repair_kind(text)
+    # A long message is a narrative or an answer unless NLU agrees it is a repair: "邻居说算了"
+    # inside a story is not a cancellation. Corrections name a field and stay readable longer.
+    size = len(normalise(text))
+    if kind is not None and (size <= 20 or (kind == "correct" and size <= 40) or kind == intent):
+        return kind
     if intent in REPAIR_INTENTS and confidence >= 0.5 and not looks_like_answer(requested, text):
         if intent == "none_of_these" and requested not in ("category_choice", SUMMARY):
             return None

@@ -159,3 +159,9 @@ async def test_an_unclear_answer_at_the_summary_is_never_a_filing(app_database) 
                          ("好像不太对", "affirm"), ("提交吗？", "affirm")]:
         await sim.say(text, intent=intent)
         assert cases() == 0, text
+
+
+async def test_a_narrative_that_mentions_giving_up_is_not_a_cancellation(app_database) -> None:
+    sim = FormSim({"consent_given": True, "requested_slot": "complaint_subject"})
+    await sim.say("邻居把水管弄坏了，他说算了不赔了，我不同意，要求他赔偿维修费", intent="tell_complaint")
+    assert sim.active and sim.slots["complaint_subject"].startswith("邻居把水管弄坏了")
