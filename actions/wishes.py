@@ -17,7 +17,7 @@ def act_on_wishes(
     """Offer reception days, explain anonymity, note urgency, point litigation to its channel."""
     events: list[EventType] = []
     if "urgent" in wishes:
-        _record(view, "urgent_flagged", "群众称情况紧急，已提高优先级", tracker)
+        _raise_priority(view, tracker)
         dispatcher.utter_message(response="utter_urgent_noted")
     if "anonymous" in wishes:
         dispatcher.utter_message(response="utter_anonymity_explained")
@@ -34,8 +34,18 @@ def act_on_wishes(
     return events
 
 
-def _record(view: CaseView, kind: str, note: str, tracker: Tracker) -> None:
+def _raise_priority(view: CaseView, tracker: Tracker) -> None:
+    """Raise a blue case to yellow, with an event that says why (the citizen called it urgent)."""
+    from routing.orm import Case
+
     try:
-        case_service().record(view.case_number, kind, "citizen", note, channel_user_id=tracker.sender_id)
+        service = case_service()
+        with service._sessions() as session:
+            level = session.query(Case.risk_level).filter(Case.case_number == view.case_number).scalar()
+        fields = {"risk_level": "yellow"} if level in (None, "blue") else {}
+        service.record(
+            view.case_number, "priority_raised", "citizen", "群众称情况紧急，提高优先级",
+            payload={"wish": "urgent", "from": level}, channel_user_id=tracker.sender_id, **fields,
+        )
     except Exception as exc:  # noqa: BLE001 - the priority note must not undo the filing
-        log_failure("record wish", exc, sender=tracker.sender_id)
+        log_failure("raise priority", exc, sender=tracker.sender_id)

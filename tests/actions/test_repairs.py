@@ -165,3 +165,20 @@ async def test_a_narrative_that_mentions_giving_up_is_not_a_cancellation(app_dat
     sim = FormSim({"consent_given": True, "requested_slot": "complaint_subject"})
     await sim.say("邻居把水管弄坏了，他说算了不赔了，我不同意，要求他赔偿维修费", intent="tell_complaint")
     assert sim.active and sim.slots["complaint_subject"].startswith("邻居把水管弄坏了")
+
+
+async def test_wishes_in_the_narrative_are_acted_on_after_filing(app_database) -> None:
+    from routing.repair import wishes_in
+
+    text = "村里修路占了我家的地一直不补偿，很急，我想见县领导当面反映，已经去法院起诉过了，不要透露我的名字，匿名处理。"
+    assert set(wishes_in(text)) == {"leader", "urgent", "litigation", "anonymous"}
+    sim = await at_summary()
+    sim.slots["wishes"] = list(wishes_in(text))
+    await sim.ask()
+    said = await sim.say("确认", intent="affirm")
+    assert said[0] == "utter_case_filed"
+    assert {"utter_urgent_noted", "utter_anonymity_explained", "utter_litigation_channel"} <= set(said)
+    assert said[-1] in ("utter_reception_offer", "utter_leader_requested")
+    with bootstrap.case_service()._sessions() as session:
+        case = session.execute(select(Case)).scalar_one()
+    assert case.risk_level == "yellow"
