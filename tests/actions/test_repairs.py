@@ -182,3 +182,18 @@ async def test_wishes_in_the_narrative_are_acted_on_after_filing(app_database) -
     with bootstrap.case_service()._sessions() as session:
         case = session.execute(select(Case)).scalar_one()
     assert case.risk_level == "yellow"
+
+
+async def test_none_of_these_asks_for_a_sentence_more_and_reclassifies(app_database) -> None:
+    sim = FormSim({"consent_given": True, "narrative": "这事我也不知道找谁", "complaint_subject": "这事我也不知道找谁",
+                   "category_low_confidence": True, "requested_slot": "category_choice",
+                   "category_alternatives": ["司法调解｜政法", "社会救助｜民政", "学校管理｜教育文体"]})
+    assert await sim.say("都不是，我再说说", intent="none_of_these") == ["utter_tell_more"]
+    assert sim.slots["awaiting_more_detail"] is True and sim.slots["requested_slot"] == "category_choice"
+    await sim.say("楼上邻居装修，天天电钻噪音，吵得孩子睡不着", intent="tell_complaint")
+    assert sim.slots["awaiting_more_detail"] is False
+    assert "电钻" in sim.slots["narrative"]
+    if sim.slots["category_choice"] is None:  # still unsure: new plain choices, not the rejected ones
+        assert not set(sim.slots["category_alternatives"]) & {"司法调解｜政法", "社会救助｜民政"}
+    else:
+        assert sim.slots["category"] == sim.slots["category_choice"]
