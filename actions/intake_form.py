@@ -93,9 +93,10 @@ class ValidateComplaintForm(FormValidationAction):
         """Handle a repair when the message is one, else validate the answer as usual."""
         requested = tracker.get_slot("requested_slot")
         intent, _ = intent_of(tracker)
-        if requested and intent not in ("crisis", "request_human"):
+        if requested and intent != "crisis":
             kind = kind_of(tracker, requested)
-            if kind is None and intent in REPAIR_INTENTS and requested not in tracker.slots_to_validate():
+            if kind is None and intent in REPAIR_INTENTS | {"request_human"} \
+                    and requested not in tracker.slots_to_validate():
                 kind = intent  # the mapping left the answer out: never ignore the message
             if kind == "none_of_these" and requested == "category_choice":
                 kind = None

@@ -197,3 +197,10 @@ async def test_none_of_these_asks_for_a_sentence_more_and_reclassifies(app_datab
         assert not set(sim.slots["category_alternatives"]) & {"司法调解｜政法", "社会救助｜民政"}
     else:
         assert sim.slots["category"] == sim.slots["category_choice"]
+
+
+async def test_a_human_asked_for_inside_the_form_keeps_the_form_going(app_database) -> None:
+    sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
+    assert await sim.say("我要转人工", intent="request_human") == ["utter_human_requested_in_form"]
+    assert sim.active and sim.slots["requested_slot"] == "complaint_respondent"
+    assert sim.slots["complaint_respondent"] is None
