@@ -76,6 +76,11 @@ def kind_of(tracker: Tracker, requested: str) -> str | None:
     size = len(normalise(text))
     if kind is not None and (size <= 20 or (kind == "correct" and size <= 40) or kind == intent):
         return kind
+    if size <= 12 and confidence >= 0.5 and not looks_like_answer(requested, text):
+        if intent == "withdraw":
+            return "cancel"  # 撤掉 inside the form: nothing is filed yet, so it gives up this one
+        if intent == "deny" and requested == "contact_phone" and not repair.is_explicit_confirmation(text):
+            return "decline"  # "不给" / "不要" when asked for the number
     if intent in REPAIR_INTENTS and confidence >= 0.5 and not looks_like_answer(requested, text):
         if intent == "none_of_these" and requested not in ("category_choice", SUMMARY):
             return None

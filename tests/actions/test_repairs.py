@@ -204,3 +204,14 @@ async def test_a_human_asked_for_inside_the_form_keeps_the_form_going(app_databa
     assert await sim.say("我要转人工", intent="request_human") == ["utter_human_requested_in_form"]
     assert sim.active and sim.slots["requested_slot"] == "complaint_respondent"
     assert sim.slots["complaint_respondent"] is None
+
+
+async def test_withdraw_inside_the_form_gives_up_the_registration(app_database) -> None:
+    sim = FormSim({**BASE, "requested_slot": "complaint_demand"})
+    assert await sim.say("撤掉吧", intent="withdraw") == ["utter_complaint_cancelled"]
+    assert not sim.active and cases() == 0
+
+
+async def test_no_at_the_phone_question_is_a_refusal(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙", "requested_slot": "contact_phone"})
+    assert await sim.say("不给", intent="deny") == ["utter_phone_declined"]
