@@ -13,11 +13,10 @@ from actions.common import (
     FORM_SLOTS,
     channel_of,
     log_failure,
-    masked_phone,
     original_text,
 )
-from fengqiao.bootstrap import case_service
 from actions.wishes import act_on_wishes
+from fengqiao.bootstrap import case_service
 from routing.choices import plain_choices
 from routing.intake import Analysis, analyse, find_phone, resolve_place
 from routing.repair import wishes_in

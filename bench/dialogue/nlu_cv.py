@@ -66,7 +66,7 @@ async def main() -> None:
                           "seconds": round(time.perf_counter() - started)}), flush=True)
     print(json.dumps({"folds": args.folds, "n": len(gold),
                       "macro_f1": round(f1_score(gold, pred, average="macro"), 4),
-                      "accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 4)}))
+                      "accuracy": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold), 4)}))
 
 
 if __name__ == "__main__":

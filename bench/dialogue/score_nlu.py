@@ -34,9 +34,9 @@ def macro_f1(gold: list[str], pred: list[str]) -> tuple[float, dict[str, float]]
     """Macro-F1 over the gold labels' classes (a predicted class never in gold counts only as FP)."""
     per: dict[str, float] = {}
     for label in sorted(set(gold)):
-        tp = sum(g == p == label for g, p in zip(gold, pred))
-        fp = sum(p == label and g != label for g, p in zip(gold, pred))
-        fn = sum(g == label and p != label for g, p in zip(gold, pred))
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        fp = sum(p == label and g != label for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=True))
         per[label] = 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
     return sum(per.values()) / len(per), per
 
@@ -49,9 +49,9 @@ def score(rows: list[dict], url: str, token: str) -> dict:
         pred.append((result.get("intent") or {}).get("name") or "none")
     gold = [r["intent"] for r in rows]
     f1, per = macro_f1(gold, pred)
-    confusions = Counter((g, p) for g, p in zip(gold, pred) if g != p)
+    confusions = Counter((g, p) for g, p in zip(gold, pred, strict=True) if g != p)
     by_context: dict[str, list[int]] = {}
-    for row, p in zip(rows, pred):
+    for row, p in zip(rows, pred, strict=True):
         ctx = str(row.get("context") or "-")
         by_context.setdefault(ctx, [0, 0])
         by_context[ctx][0] += row["intent"] == p
@@ -59,7 +59,7 @@ def score(rows: list[dict], url: str, token: str) -> dict:
     return {
         "n": len(rows),
         "macro_f1": round(f1, 4),
-        "accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(rows), 4),
+        "accuracy": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / len(rows), 4),
         "per_intent_f1": {k: round(v, 3) for k, v in per.items()},
         "top_confusions": [[g, p, n] for (g, p), n in confusions.most_common(20)],
         "accuracy_by_context": {k: f"{a}/{n}" for k, (a, n) in sorted(by_context.items())},
@@ -87,7 +87,7 @@ def main() -> None:
     pred = report.pop("_pred")
     if args.errors:
         with args.errors.open("w", encoding="utf-8") as f:
-            for row, p in zip(rows, pred):
+            for row, p in zip(rows, pred, strict=True):
                 if row["intent"] != p:
                     f.write(json.dumps({**row, "predicted": p}, ensure_ascii=False) + "\n")
     print(json.dumps(report, ensure_ascii=False, indent=1))
