@@ -18,7 +18,7 @@ from actions.common import (
 from actions.wishes import act_on_wishes
 from fengqiao.bootstrap import case_service
 from routing.choices import plain_choices
-from routing.intake import Analysis, analyse, find_phone, resolve_place
+from routing.intake import Analysis, analyse, find_phone, place_label, resolve_place
 from routing.repair import wishes_in
 from routing.service import CaseDraft
 from routing.text import normalise
@@ -47,7 +47,7 @@ def analysis_slots(result: Analysis) -> dict[str, Any]:
         "dispute_type": result.dispute_type,
     }
     if result.place is not None:
-        slots["complaint_location"] = result.place.label
+        slots["complaint_location"] = place_label(result.place, result.normalised, narrative=True)
         slots["location_code"] = result.place.division.code
     if result.respondent:
         slots["complaint_respondent"] = result.respondent

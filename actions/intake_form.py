@@ -22,7 +22,7 @@ from actions.intake import ANALYSIS_SLOTS, analysis_slots, crisis_net, say_under
 from fengqiao.bootstrap import case_service
 from routing import repair
 from routing.choices import plain_choices
-from routing.intake import analyse, find_phone, is_no_party, resolve_place
+from routing.intake import analyse, find_phone, is_no_party, place_label, resolve_place
 from routing.text import normalise
 
 REPAIR_INTENTS = {"cancel", "decline", "ask_why", "correct", "none_of_these", "request_leader"}
@@ -233,7 +233,9 @@ class ValidateComplaintForm(FormValidationAction):
             return {"contact_phone": phone} if phone else None
         if field == "complaint_location":
             match = resolve_place(value)
-            return {"complaint_location": match.label, "location_code": match.division.code} if match else None
+            if match is None:
+                return None
+            return {"complaint_location": place_label(match, value), "location_code": match.division.code}
         if field == "complaint_respondent":
             return {"complaint_respondent": "无明确对方" if is_no_party(value) else normalise(value)[:200]}
         return {field: normalise(value)[:500]}
@@ -303,7 +305,7 @@ class ValidateComplaintForm(FormValidationAction):
         if match is None:
             dispatcher.utter_message(response="utter_invalid_location")
             return {"complaint_location": None}
-        return {"complaint_location": match.label, "location_code": match.division.code}
+        return {"complaint_location": place_label(match, str(value)), "location_code": match.division.code}
 
     async def validate_complaint_respondent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
