@@ -70,7 +70,18 @@ def kind_of(tracker: Tracker, requested: str) -> str | None:
     """Which repair the latest message is, from its words first, else its intent."""
     text = original_text(tracker)
     intent, confidence = intent_of(tracker)
+    if requested == "category_choice" and repair.is_none_of_these(text):
+        return None  # 都不是 (with or without a sentence more): the category question handles it
     kind = repair.repair_kind(text)
+    if kind == "correct" and requested != SUMMARY:
+        found = repair.parse_correction(text)
+        field = found.field if found else None
+        if field is None and found is not None:
+            field = ValidateComplaintForm._field_by_value(found.value)
+        if field is None or field == requested:
+            kind = None  # "应该是管公路的部门" answers the question asked; it corrects nothing
+    if looks_like_answer(requested, text) and kind != "correct":
+        return None  # "行，电话是135…，先帮我登记" at the phone question is the number
     # A long message is a narrative or an answer unless NLU agrees it is a repair: "邻居说算了"
     # inside a story is not a cancellation. Corrections name a field and stay readable longer.
     size = len(normalise(text))
@@ -100,6 +111,15 @@ class ValidateComplaintForm(FormValidationAction):
         intent, _ = intent_of(tracker)
         if requested and intent != "crisis":
             kind = kind_of(tracker, requested)
+            text = original_text(tracker)
+            if kind is None and requested not in tracker.slots_to_validate() and looks_like_answer(requested, text):
+                # NLU took the answer for a repair, so the mapping left it out: validate it anyway
+                result = await getattr(self, f"validate_{requested}")(text, dispatcher, tracker, domain)
+                events: list[EventType] = [SlotSet(k, v) for k, v in result.items()]
+                tracker.add_slots(events)
+                events.append(await self.next_requested_slot(dispatcher, tracker, domain)
+                              or SlotSet("requested_slot", requested))
+                return events
             if kind is None and intent in REPAIR_INTENTS | {"request_human"} \
                     and requested not in tracker.slots_to_validate():
                 kind = intent  # the mapping left the answer out: never ignore the message
@@ -193,8 +213,7 @@ class ValidateComplaintForm(FormValidationAction):
         return [SlotSet("wishes", sorted(wishes))]
 
     def _open_change(self, dispatcher: CollectingDispatcher) -> list[EventType]:
-        buttons = [{"title": label, "payload": label} for label in SHORT_FIELD]
-        dispatcher.utter_message(response="utter_ask_what_to_change", buttons=buttons)
+        # The summary question (action_ask_summary_confirmed) asks what to change.
         return [SlotSet("awaiting_change", True)]
 
     def _correct(self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -204,7 +223,7 @@ class ValidateComplaintForm(FormValidationAction):
             return self._open_change(dispatcher) if requested == SUMMARY else self._say_how_to_correct(dispatcher)
         field = found.field or self._field_by_value(found.value)
         if field is None:
-            return self._open_change(dispatcher)
+            return self._open_change(dispatcher) if requested == SUMMARY else self._say_how_to_correct(dispatcher)
         checked = self._check(field, found.value)
         if checked is None:
             dispatcher.utter_message(response=f"utter_invalid_{'phone' if field == 'contact_phone' else 'location'}")
@@ -252,7 +271,9 @@ class ValidateComplaintForm(FormValidationAction):
             return self._reclassify(answer, dispatcher, tracker)
         picked = next((o for o in options if o.split("｜")[0] in answer), None)
         if picked is None and (repair.is_none_of_these(answer) or intent_of(tracker)[0] == "none_of_these"):
-            dispatcher.utter_message(response="utter_tell_more")
+            more = repair.after_none_of_these(answer)
+            if len(more) >= 6:  # "都不是，我再说说：是村里修路……" — the sentence is already here
+                return self._reclassify(more, dispatcher, tracker)
             return {"category_choice": None, "awaiting_more_detail": True}
         if picked is None:
             dispatcher.utter_message(response="utter_invalid_category")
@@ -420,7 +441,9 @@ class ActionAskSummaryConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Utter the summary with the phone masked and remember which summary was shown."""
         if tracker.get_slot("awaiting_change"):
-            return []  # the change question was just asked
+            buttons = [{"title": label, "payload": label} for label in SHORT_FIELD]
+            dispatcher.utter_message(response="utter_ask_what_to_change", buttons=buttons)
+            return []
         subject = tracker.get_slot("complaint_subject") or ""
         dispatcher.utter_message(
             response="utter_summary",
@@ -444,7 +467,8 @@ class ActionAskCategoryChoice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Ask which problem fits, or for one more sentence after 都不是."""
         if tracker.get_slot("awaiting_more_detail"):
-            return []  # utter_tell_more was just said
+            dispatcher.utter_message(response="utter_tell_more")
+            return []
         options = list(tracker.get_slot("category_alternatives") or [])
         buttons = [{"title": o.split("｜")[0], "payload": o.split("｜")[0]} for o in options]
         buttons.append({"title": "都不是，我再说说", "payload": "都不是，我再说说"})

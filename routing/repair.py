@@ -33,7 +33,7 @@ FIELD_LABELS = {
 _CANCEL = (
     "算了", "不办了", "不弄了", "不想弄了", "不想办了", "不登记了", "不反映了", "不投诉了", "不用了",
     "不要了", "取消登记", "取消吧", "先不办", "先不弄", "不搞了", "别弄了", "别办了", "放弃",
-    "不想反映了", "不想投诉了", "撤销登记", "退出", "不需要了", "不了了",
+    "不想反映了", "不想投诉了", "撤销登记", "退出", "不需要了", "不了了", "不提交", "不报了", "不要报了",
 )
 _DECLINE = (
     "不想留", "不愿意留", "不愿留", "不方便留", "不想给", "不愿意给", "不给", "不想说", "不愿意说",
@@ -115,6 +115,14 @@ def is_ask_why(text: str) -> bool:
 def is_none_of_these(text: str) -> bool:
     """Tell whether `text` rejects every offered choice (都不是 / 我再说说)."""
     return _has(_plain(text), _NONE_OF_THESE) or _plain(text) in ("/none_of_these", "不是", "没有")
+
+
+def after_none_of_these(text: str) -> str:
+    """The sentence a citizen adds after 都不是 in the same message ("都不是，我再说说：是…")."""
+    plain = normalise(text)
+    for word in (*_NONE_OF_THESE, "我再说一下", "我补充"):
+        plain = plain.replace(word, " ")
+    return re.sub(r"^[\s，,。:：；;!！]+", "", plain).strip()
 
 
 def is_leader_request(text: str) -> bool:

@@ -50,6 +50,9 @@ QUESTIONS = [  # checked on the last bot message that asks something, in this or
     ("subject", ("发生了什么", "有点短")),
 ]
 MAX_TURNS = 24
+# An event whose question never came (the narrative already answered it) is said at the
+# summary instead of being dropped. Set after the first blind run (see README).
+FIRE_LATE = True
 
 
 class Citizen:
@@ -119,7 +122,7 @@ async def play(web_url: str, dialogue: dict) -> dict:
                 ended = "cancelled"
                 break
             question = question_of(replies)
-            if events and (events[0]["at"] == "any" or events[0]["at"] == question):
+            if events and (events[0]["at"] in ("any", question) or (question == "summary" and FIRE_LATE)):
                 text = events.pop(0)["say"]
             elif question == "summary":
                 text = "确认"
@@ -215,7 +218,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--only", help="comma-separated dialogue ids")
     parser.add_argument("--out", type=Path, default=Path("results/dialogues"))
+    parser.add_argument("--first-run-semantics", action="store_true",
+                        help="drop events whose question never came (as in the first blind run)")
     args = parser.parse_args()
+    global FIRE_LATE
+    FIRE_LATE = not args.first_run_semantics
     dialogues = yaml.safe_load(args.data.read_text("utf-8"))
     if args.only:
         wanted = set(args.only.split(","))

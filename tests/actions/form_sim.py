@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake import ActionFileCase
-from actions.intake_form import ActionAskSummaryConfirmed, ValidateComplaintForm
+from actions.intake_form import ActionAskCategoryChoice, ActionAskSummaryConfirmed, ValidateComplaintForm
 from routing.text import normalise
 
 REPAIRS = ["crisis", "request_human", "cancel", "decline", "ask_why", "correct", "none_of_these", "request_leader"]
@@ -54,13 +54,17 @@ class FormSim:
             slots[e["name"]] = e["value"]
         return Tracker(self.sender, slots, latest, events, False, None, {"name": "complaint_form"}, "complaint_form")
 
-    async def ask(self) -> None:
-        """Ask the requested slot the way the form does (only the summary has an action)."""
-        if self.slots.get("requested_slot") == "summary_confirmed":
-            d = CollectingDispatcher()
-            events = await ActionAskSummaryConfirmed().run(d, self._tracker("", "inform", []), DOMAIN)
-            self.messages += d.messages
-            self._apply(events)
+    async def ask(self) -> list[str]:
+        """Ask the requested slot the way the form does (the summary and category have actions)."""
+        action = {"summary_confirmed": ActionAskSummaryConfirmed, "category_choice": ActionAskCategoryChoice}.get(
+            self.slots.get("requested_slot") or "")
+        if action is None:
+            return []
+        d = CollectingDispatcher()
+        events = await action().run(d, self._tracker("", "inform", []), DOMAIN)
+        self.messages += d.messages
+        self._apply(events)
+        return [m.get("response") for m in d.messages]
 
     async def say(self, text: str, intent: str = "inform") -> list[str]:
         """One citizen turn; returns the response names the bot uttered."""
@@ -83,7 +87,9 @@ class FormSim:
             self.filed += [m["case_number"] for m in fd.messages if m.get("response") == "utter_case_filed"]
             said += [m.get("response") for m in fd.messages]
         elif self.active:
-            await self.ask()
+            asked = await self.ask()
+            if asked and asked[0] in ("utter_ask_what_to_change", "utter_tell_more"):
+                said += asked  # the question the repair opened
         return said
 
     def _done(self, events: list[dict[str, Any]]) -> bool:

@@ -215,3 +215,24 @@ async def test_withdraw_inside_the_form_gives_up_the_registration(app_database) 
 async def test_no_at_the_phone_question_is_a_refusal(app_database) -> None:
     sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙", "requested_slot": "contact_phone"})
     assert await sim.say("不给", intent="deny") == ["utter_phone_declined"]
+
+
+async def test_an_unclear_answer_with_should_be_is_an_answer_not_a_loop(app_database) -> None:
+    sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
+    await sim.say("不太清楚，应该是管公路的部门", intent="inform")
+    assert sim.slots["complaint_respondent"] == "不太清楚,应该是管公路的部门"
+    assert sim.slots["requested_slot"] == "complaint_demand" and not sim.slots.get("awaiting_change")
+
+
+async def test_a_number_with_words_at_the_phone_question_is_the_number(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "砂石场", "complaint_demand": "关停", "requested_slot": "contact_phone"})
+    await sim.say("行，电话是13588214576，先帮我登记", intent="cancel")
+    assert sim.active and sim.slots["contact_phone"] == "13588214576"
+
+
+async def test_none_of_these_with_the_sentence_in_one_message_reclassifies(app_database) -> None:
+    sim = FormSim({"consent_given": True, "narrative": "老家的房子被人动了", "complaint_subject": "老家的房子被人动了",
+                   "category_low_confidence": True, "requested_slot": "category_choice",
+                   "category_alternatives": ["物业服务｜城乡建设", "司法调解｜政法"]})
+    await sim.say("都不是，我再说说：是村里修路把我家老房子的围墙推倒了，也不赔", intent="none_of_these")
+    assert "围墙推倒" in sim.slots["narrative"] and not sim.slots.get("awaiting_change")
