@@ -13,7 +13,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake import ActionFileCase
-from actions.intake_form import ActionAskCategoryChoice, ActionAskSummaryConfirmed, ValidateComplaintForm
+from actions.intake_form import (
+    ActionAskCategoryChoice,
+    ActionAskSummaryConfirmed,
+    ValidateComplaintForm,
+)
 from routing.text import normalise
 
 REPAIRS = ["crisis", "request_human", "cancel", "decline", "ask_why", "correct", "none_of_these", "request_leader"]
