@@ -163,6 +163,17 @@ def parse_correction(text: str) -> Correction | None:
     if phone and (field in (None, "contact_phone")) and _has(plain, ("错", "改", "是", "换", "不对")):
         return Correction("contact_phone", phone)
     clauses = [c for c in _SPLIT.split(plain) if c]
+    # "对方不是他，是装修公司，…是他们动手拆的": the value follows the clause that says what
+    # was wrong; only without such a clause is the last "是…" taken.
+    for index, clause in enumerate(clauses[:-1]):
+        if clause.startswith(("不是", "不对")) or "不是" in clause or "错" in clause:
+            found = _CORRECTION_MARK.search(clauses[index + 1])
+            if found and len(found.group(1).strip(" 的")) >= 2:
+                value = re.sub(r"^(?:在|位于)", "", found.group(1).strip(" 的"))
+                after = clauses[index + 2] if index + 2 < len(clauses) else ""
+                if after.startswith(("叫", "名叫", "名字叫", "就是")):
+                    value = f"{value}（{after}）"  # 装修公司（叫美家装饰）: keep the name
+                return Correction(field, value)
     for clause in reversed(clauses):
         if clause.startswith(("不是", "不对")):
             continue

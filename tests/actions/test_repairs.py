@@ -236,3 +236,15 @@ async def test_none_of_these_with_the_sentence_in_one_message_reclassifies(app_d
                    "category_alternatives": ["物业服务｜城乡建设", "司法调解｜政法"]})
     await sim.say("都不是，我再说说：是村里修路把我家老房子的围墙推倒了，也不赔", intent="none_of_these")
     assert "围墙推倒" in sim.slots["narrative"] and not sim.slots.get("awaiting_change")
+
+
+async def test_a_correction_takes_the_value_after_what_was_wrong(app_database) -> None:
+    sim = await at_summary()
+    await sim.say("对方不是他，是装修公司，叫美家装饰，是他们动手拆的", intent="correct")
+    assert sim.slots["complaint_respondent"] == "装修公司(叫美家装饰)"  # NFKC-normalised
+
+
+async def test_being_answered_in_this_chat_is_understood_in_other_words(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙", "requested_slot": "contact_phone"})
+    await sim.say("就在这个聊天里回复我就行")
+    assert sim.slots["contact_phone"] == "本对话联系"
