@@ -57,6 +57,17 @@ def intent_of(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+FREE_TEXT = ("complaint_respondent", "complaint_demand")
+
+
+def _correction_field(text: str) -> str | None:
+    """The field a correction names or whose value it gives, if any."""
+    found = repair.parse_correction(text)
+    if found is None:
+        return None
+    return found.field or ValidateComplaintForm._field_by_value(found.value)
+
+
 def looks_like_answer(slot: str, text: str) -> bool:
     """Tell whether `text` is plainly an answer to `slot` (a number for the phone, a known place)."""
     if slot == "contact_phone":
@@ -123,6 +134,16 @@ class ValidateComplaintForm(FormValidationAction):
             if kind is None and intent in REPAIR_INTENTS | {"request_human"} \
                     and requested not in tracker.slots_to_validate():
                 kind = intent  # the mapping left the answer out: never ignore the message
+                if kind == "correct" and requested in FREE_TEXT and repair.parse_correction(text) is None:
+                    kind = "answer"  # "应该是管公路的部门" at the respondent question: the answer
+            if kind == "answer" or (kind == "correct" and requested in FREE_TEXT
+                                    and _correction_field(text) in (None, requested)):
+                result = await getattr(self, f"validate_{requested}")(text, dispatcher, tracker, domain)
+                events = [SlotSet(k, v) for k, v in result.items()]
+                tracker.add_slots(events)
+                events.append(await self.next_requested_slot(dispatcher, tracker, domain)
+                              or SlotSet("requested_slot", requested))
+                return events
             if kind == "none_of_these" and requested == "category_choice":
                 kind = None
             if kind is not None:

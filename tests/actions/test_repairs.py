@@ -248,3 +248,10 @@ async def test_being_answered_in_this_chat_is_understood_in_other_words(app_data
     sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙", "requested_slot": "contact_phone"})
     await sim.say("就在这个聊天里回复我就行")
     assert sim.slots["contact_phone"] == "本对话联系"
+
+
+async def test_an_answer_nlu_took_for_a_correction_is_still_the_answer(app_database) -> None:
+    sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
+    await sim.say("不太清楚，应该是管公路的部门", intent="correct")
+    assert "管公路的部门" in sim.slots["complaint_respondent"]
+    assert sim.slots["requested_slot"] == "complaint_demand"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from routing.text import normalise
 from tests.e2e.test_intake_e2e import CASE_NUMBER, NARRATIVE, cases, open_citizen
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +63,7 @@ async def test_a_wrong_place_at_the_summary_is_corrected_before_filing(stack, co
         assert "店口镇" in corrected and "请核对" in corrected and not CASE_NUMBER.search(corrected)
         change = " ".join(await citizen.say("修改"))
         assert "哪一项" in change and not CASE_NUMBER.search(change)
-        shown = " ".join(await citizen.say("對方不是他，是村委會"))
+        shown = normalise(" ".join(await citizen.say("對方不是他，是村委會")))  # answered in Traditional
         assert "村委会" in shown and "请核对" in shown and not CASE_NUMBER.search(shown)
         filed = " ".join(await citizen.say("确认提交"))
         number = CASE_NUMBER.search(filed)
