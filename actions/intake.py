@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -14,14 +14,20 @@ from actions.common import (
     channel_of,
     crisis_handled,
     log_failure,
-    masked_phone,
     original_text,
 )
+from actions.wishes import act_on_wishes
 from fengqiao.bootstrap import case_service
-from routing.intake import Analysis, analyse, find_phone, is_no_party, resolve_place
+from routing.choices import plain_choices
+from routing.intake import Analysis, analyse, find_phone, place_label, resolve_place
+from routing.repair import wishes_in
 from routing.service import CaseDraft
 from routing.text import normalise
 
+INTAKE_STATE_SLOTS = (
+    "awaiting_change", "awaiting_more_detail", "summary_shown", "summary_confirmed",
+    "repair_kind", "phone_attempts", "wishes", "complaint_body",
+)
 ANALYSIS_SLOTS = (
     "narrative",
     "category",
@@ -42,22 +48,25 @@ def analysis_slots(result: Analysis) -> dict[str, Any]:
         "dispute_type": result.dispute_type,
     }
     if result.place is not None:
-        slots["complaint_location"] = result.place.label
+        slots["complaint_location"] = place_label(result.place, result.normalised, narrative=True)
         slots["location_code"] = result.place.division.code
     if result.respondent:
         slots["complaint_respondent"] = result.respondent
+    if result.asked_bodies:
+        slots["complaint_body"] = "、".join(result.asked_bodies)
     if result.demand:
         slots["complaint_demand"] = result.demand
     if result.phone:
         slots["contact_phone"] = result.phone
     # Low confidence: the form first offers the top three categories instead of guessing.
     slots["category_low_confidence"] = bool(result.low_confidence)
-    slots["category_alternatives"] = [str(c) for c, _ in result.alternatives[:3]]
+    slots["category_alternatives"] = plain_choices(result.original) if result.low_confidence else []
     slots["category_choice"] = None
+    slots["wishes"] = list(wishes_in(result.original))
     return slots
 
 
-def _crisis_net(dispatcher: CollectingDispatcher, tracker: Tracker, result: Analysis) -> None:
+def crisis_net(dispatcher: CollectingDispatcher, tracker: Tracker, result: Analysis) -> None:
     """Safety net: danger words inside a narrative get the emergency answer and a red alert."""
     if not result.crisis or crisis_handled(tracker):
         return
@@ -68,7 +77,8 @@ def _crisis_net(dispatcher: CollectingDispatcher, tracker: Tracker, result: Anal
         log_failure("crisis alert", exc, sender=tracker.sender_id)
 
 
-def _say_understood(dispatcher: CollectingDispatcher, result: Analysis) -> None:
+def say_understood(dispatcher: CollectingDispatcher, result: Analysis) -> None:
+    """Say what the narrative was understood as (category and dispute type)."""
     dispatcher.utter_message(
         response="utter_narrative_noted",
         category=result.category or "其他",
@@ -88,8 +98,8 @@ class ActionAnalyzeNarrative(Action):
         """Analyse the latest message and set the slots it fills."""
         text = original_text(tracker)
         result = analyse(text)
-        _crisis_net(dispatcher, tracker, result)
-        _say_understood(dispatcher, result)
+        crisis_net(dispatcher, tracker, result)
+        say_understood(dispatcher, result)
         return [SlotSet(k, v) for k, v in analysis_slots(result).items()]
 
 
@@ -121,153 +131,6 @@ class ActionDeclineConsent(Action):
         return [SlotSet(name, None) for name in cleared] + [SlotSet("consent_given", False)]
 
 
-class ActionAskCategoryChoice(Action):
-    """Offer the classifier's top three categories as buttons."""
-
-    def name(self) -> str:
-        return "action_ask_category_choice"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Ask which category fits, one button per alternative plus 'none of these'."""
-        options = list(tracker.get_slot("category_alternatives") or [])
-        buttons = [
-            {"title": name, "payload": f'/inform{{"category_choice": "{name}"}}'} for name in options
-        ]
-        buttons.append({"title": "都不是", "payload": '/inform{"category_choice": "都不是"}'})
-        dispatcher.utter_message(response="utter_category_question", buttons=buttons)
-        return []
-
-
-class ValidateComplaintForm(FormValidationAction):
-    """Validate each answer of the complaint form."""
-
-    def name(self) -> str:
-        return "validate_complaint_form"
-
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        """Ask for the category first, and only when the classifier was not sure."""
-        rest = [name for name in domain_slots if name != "category_choice"]
-        if tracker.get_slot("category_low_confidence") and tracker.get_slot("category_alternatives"):
-            return ["category_choice", *rest]
-        return rest
-
-    async def validate_category_choice(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the category the citizen picked (a button, or its name typed)."""
-        answer = normalise(str(value or ""))
-        options = list(tracker.get_slot("category_alternatives") or [])
-        picked = next((name for name in options if name in answer), None)
-        if picked is None and any(word in answer for word in ("都不是", "不是", "其他", "不清楚")):
-            return {"category_choice": "未确定", "category_low_confidence": False}
-        if picked is None:
-            dispatcher.utter_message(response="utter_invalid_category")
-            return {"category_choice": None}
-        return {"category_choice": picked, "category": picked, "category_low_confidence": False}
-
-    async def validate_complaint_subject(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Accept a narrative of a few words and pre-fill what it contains."""
-        text = original_text(tracker) or str(value or "")
-        if len(normalise(text)) < 4:
-            dispatcher.utter_message(response="utter_invalid_answer")
-            return {"complaint_subject": None}
-        result = analyse(text)
-        _crisis_net(dispatcher, tracker, result)
-        _say_understood(dispatcher, result)
-        slots = analysis_slots(result)
-        for name in FORM_SLOTS:
-            if name != "complaint_subject" and tracker.get_slot(name):
-                slots.pop(name, None)  # keep answers already given
-        return slots
-
-    async def validate_complaint_location(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Accept a place only when it resolves to a known administrative division."""
-        match = resolve_place(str(value or ""))
-        if match is None:
-            dispatcher.utter_message(response="utter_invalid_location")
-            return {"complaint_location": None}
-        return {"complaint_location": match.label, "location_code": match.division.code}
-
-    async def validate_complaint_respondent(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Accept any named party, or 'none'."""
-        answer = normalise(str(value or ""))
-        if is_no_party(answer):
-            return {"complaint_respondent": "无明确对方"}
-        if not answer:
-            dispatcher.utter_message(response="utter_invalid_answer")
-            return {"complaint_respondent": None}
-        return {"complaint_respondent": answer[:200]}
-
-    async def validate_complaint_demand(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Accept a demand of at least two characters."""
-        answer = normalise(str(value or ""))
-        if len(answer) < 2:
-            dispatcher.utter_message(response="utter_invalid_answer")
-            return {"complaint_demand": None}
-        return {"complaint_demand": answer[:500]}
-
-    async def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Accept a mobile (11 digits) or a landline with area code."""
-        phone = find_phone(str(value or ""))
-        if phone is None:
-            dispatcher.utter_message(response="utter_invalid_phone")
-            return {"contact_phone": None}
-        return {"contact_phone": phone}
-
-
-class ActionConfirmSummary(Action):
-    """Show the collected complaint and ask to confirm before filing."""
-
-    def name(self) -> str:
-        return "action_confirm_summary"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Utter the summary with the phone masked."""
-        subject = tracker.get_slot("complaint_subject") or ""
-        dispatcher.utter_message(
-            response="utter_summary",
-            complaint_subject=subject if len(subject) <= 120 else subject[:118] + "……",
-            masked_phone=masked_phone(tracker.get_slot("contact_phone")),
-            category=tracker.get_slot("category") or "待分类",
-        )
-        return [SlotSet("pending_action", "file_case")]
-
-
-class ActionResetComplaint(Action):
-    """Clear the form answers (not the narrative) so the form asks again."""
-
-    def name(self) -> str:
-        return "action_reset_complaint"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Reset location, party, demand and phone."""
-        dispatcher.utter_message(response="utter_ask_what_to_change")
-        names = [n for n in FORM_SLOTS if n != "complaint_subject"] + ["location_code"]
-        return [SlotSet(n, None) for n in names] + [SlotSet("pending_action", None)]
-
-
 def draft_from(tracker: Tracker) -> CaseDraft:
     """Build the case draft from the conversation's slots."""
     narrative = tracker.get_slot("narrative") or tracker.get_slot("complaint_subject") or ""
@@ -296,10 +159,19 @@ def draft_from(tracker: Tracker) -> CaseDraft:
         county_code=county,
         respondent=tracker.get_slot("complaint_respondent"),
         demand=tracker.get_slot("complaint_demand"),
-        contact_phone=tracker.get_slot("contact_phone"),
-        risk_level=result.risk_level if result else "blue",
-        risk_reasons=result.risk_reasons if result else (),
+        contact_phone=find_phone(tracker.get_slot("contact_phone") or ""),
+        **raised_risk(result, tracker.get_slot("wishes") or []),
     )
+
+
+def raised_risk(result: Analysis | None, wishes: list[str]) -> dict[str, Any]:
+    """The analysis' risk, raised to at least yellow when the citizen says it is urgent."""
+    level = result.risk_level if result else "blue"
+    reasons = tuple(result.risk_reasons) if result else ()
+    if "urgent" in wishes:
+        reasons = (*reasons, "群众称情况紧急")
+        level = "yellow" if level == "blue" else level
+    return {"risk_level": level, "risk_reasons": reasons}
 
 
 class ActionFileCase(Action):
@@ -311,7 +183,16 @@ class ActionFileCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Store the case and tell its number, or say plainly that filing failed."""
+        """Store the case and tell its number, or say plainly that filing failed.
+
+        Files only after an explicit confirmation of the summary shown last: the slot
+        `summary_confirmed` holds that summary's fingerprint, and nothing changed since.
+        """
+        from actions.intake_form import fingerprint
+
+        confirmed = tracker.get_slot("summary_confirmed")
+        if not confirmed or confirmed != fingerprint(tracker) or confirmed != tracker.get_slot("summary_shown"):
+            return []  # cancelled, or not confirmed: never a filing
         try:
             filed = case_service().file_case(draft_from(tracker))
         except Exception as exc:  # noqa: BLE001 - any storage failure must reach the citizen
@@ -326,8 +207,10 @@ class ActionFileCase(Action):
             tier=view.tier,
             due_date=view.due_date.isoformat() if view.due_date else "依法定期限",
         )
-        cleared = [*FORM_SLOTS, *ANALYSIS_SLOTS]
+        wish_events = act_on_wishes(dispatcher, tracker, view, tracker.get_slot("wishes") or [])
+        cleared = [*FORM_SLOTS, *ANALYSIS_SLOTS, *INTAKE_STATE_SLOTS]
         return [SlotSet(n, None) for n in cleared] + [
             SlotSet("pending_action", None),
             SlotSet("case_number", view.case_number),
+            *wish_events,
         ]

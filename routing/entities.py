@@ -238,6 +238,8 @@ class Entities:
     phones: list[str] = field(default_factory=list)
     id_cards: list[str] = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
+    # Bodies the citizen asks to act (希望城管来管一管): not the other party.
+    bodies: list[str] = field(default_factory=list)
 
     @property
     def county(self) -> str | None:
@@ -641,11 +643,15 @@ def extract(text: str, nlp: Language | None = None) -> Entities:
     Returns:
         The entities; empty lists / None where nothing was found.
     """
+    from routing.roles import split_roles
+
     norm = normalise(text)
     dates = find_dates(norm)
+    respondents, bodies = split_roles(norm, find_respondents(norm, nlp))
     return Entities(
         place=load_divisions().resolve(norm),
-        respondents=find_respondents(norm, nlp),
+        respondents=respondents,
+        bodies=bodies,
         amounts=find_amounts(_blank_identifiers(norm)),
         dates=[d.text for d in dates],
         date_mentions=dates,

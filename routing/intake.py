@@ -42,6 +42,7 @@ class Analysis:
     risk_level: str = "blue"
     risk_reasons: tuple[str, ...] = field(default_factory=tuple)
     crisis: bool = False
+    asked_bodies: tuple[str, ...] = ()
 
 
 def find_phone(text: str) -> str | None:
@@ -116,4 +117,27 @@ def analyse(text: str) -> Analysis:
         risk_level=assessed.level,
         risk_reasons=tuple(r.label for r in assessed.reasons),
         crisis=any(r.code in CRISIS_CODES for r in assessed.reasons) or safety.check(text).danger,
+        asked_bodies=tuple(found.bodies),
     )
+
+
+_PLACE_DETAIL = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9]{1,12}?(?:街道|镇|乡|村|社区|小区|路|街|弄|号|大道|花园|苑|新村)")
+
+
+def place_label(match: PlaceMatch, text: str, narrative: bool = False) -> str:
+    """The division's label, plus the finer place the citizen named when the gazetteer stops
+    higher ("婺城区城东街道" resolves only to 婺城区: keep 城东街道, never lose the citizen's words).
+    """
+    label = match.label
+    norm = normalise(text)
+    county = match.county.name if match.county else None
+    tail = norm.split(county, 1)[1] if county and county in norm else norm
+    found = _PLACE_DETAIL.match(tail.strip(" ，,。的在"))
+    if not found:
+        return label
+    detail = found.group(0)
+    if narrative and not detail.endswith(("街道", "镇", "乡", "村", "社区")):
+        return label
+    if detail in label or match.division.name in detail or match.division.level not in ("province", "city", "county"):
+        return label  # the gazetteer already reached this place (or went deeper)
+    return label + detail

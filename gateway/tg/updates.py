@@ -26,7 +26,7 @@ COMMANDS = {
     "status": "/ask_status",
     "cases": "/ask_status",
     "human": "/request_human",
-    "cancel": "/deny",
+    "cancel": "/cancel",
 }
 ButtonLookup = Callable[[int, int], tuple[str, str] | None]
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actions.intake import (
-    ActionAnalyzeNarrative,
-    ActionConfirmSummary,
-    ActionDeclineConsent,
-    ActionFileCase,
-    ValidateComplaintForm,
-)
+from actions.intake import ActionAnalyzeNarrative, ActionDeclineConsent, ActionFileCase
+from actions.intake_form import ActionAskSummaryConfirmed, ValidateComplaintForm, fingerprint
 from fengqiao import bootstrap
 from routing.orm import Case
 from tests.actions.conftest import make_tracker, responses, slot_events
@@ -27,6 +22,7 @@ FILLED = {
     "contact_phone": "13906754321",
     "pending_action": "file_case",
 }
+FILLED["summary_shown"] = FILLED["summary_confirmed"] = fingerprint(make_tracker("", slots=FILLED))
 
 
 async def test_narrative_prefills_place_party_demand_and_phone(dispatcher, app_database) -> None:
@@ -53,7 +49,7 @@ async def test_form_rejects_unknown_places_and_bad_phones(dispatcher, app_databa
     form = ValidateComplaintForm()
     tracker = make_tracker("火星基地")
     assert await form.validate_complaint_location("火星基地", dispatcher, tracker, {}) == {"complaint_location": None}
-    assert await form.validate_contact_phone("12345", dispatcher, tracker, {}) == {"contact_phone": None}
+    assert await form.validate_contact_phone("12345", dispatcher, tracker, {}) == {"contact_phone": None, "phone_attempts": 1}
     assert responses(dispatcher) == ["utter_invalid_location", "utter_invalid_phone"]
 
 
@@ -72,8 +68,8 @@ async def test_form_accepts_none_as_respondent(dispatcher, app_database) -> None
 
 
 async def test_summary_masks_the_phone(dispatcher, app_database) -> None:
-    events = await ActionConfirmSummary().run(dispatcher, make_tracker("", slots=FILLED), {})
-    assert slot_events(events) == {"pending_action": "file_case"}
+    events = await ActionAskSummaryConfirmed().run(dispatcher, make_tracker("", slots=FILLED), {})
+    assert slot_events(events) == {"pending_action": "file_case", "summary_shown": FILLED["summary_shown"]}
     assert dispatcher.messages[0]["response"] == "utter_summary"
     assert dispatcher.messages[0]["masked_phone"] == "139****4321"
 
@@ -114,32 +110,32 @@ async def test_declining_consent_forgets_everything(dispatcher, app_database) ->
 
 
 async def test_low_confidence_asks_for_the_category_first(dispatcher, app_database) -> None:
-    from actions.intake import ActionAskCategoryChoice
+    from actions.intake_form import ActionAskCategoryChoice
 
     form = ValidateComplaintForm()
-    slots = {"category_low_confidence": True, "category_alternatives": ["城乡建设", "政法", "国土资源"]}
+    slots = {"category_low_confidence": True, "category_alternatives": ["物业服务｜城乡建设", "司法调解｜政法", "噪音污染｜环境保护"]}
     tracker = make_tracker("", slots=slots, active_loop="complaint_form")
     domain_order = ["category_choice", "complaint_subject", "contact_phone"]
     order = await form.required_slots(domain_order, dispatcher, tracker, {})
-    assert order == ["category_choice", "complaint_subject", "contact_phone"]
+    assert order == ["category_choice", "complaint_subject", "contact_phone", "summary_confirmed"]
     await ActionAskCategoryChoice().run(dispatcher, tracker, {})
     titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
-    assert titles == ["城乡建设", "政法", "国土资源", "都不是"]
-    assert dispatcher.messages[0]["buttons"][1]["payload"] == '/inform{"category_choice": "政法"}'
+    assert titles == ["物业服务", "司法调解", "噪音污染", "都不是，我再说说"]
+    assert dispatcher.messages[0]["buttons"][1]["payload"] == "司法调解"
 
 
 async def test_a_confident_category_is_not_asked(dispatcher, app_database) -> None:
     tracker = make_tracker("", slots={"category_low_confidence": False, "category_alternatives": ["城乡建设"]})
     order = await ValidateComplaintForm().required_slots(["category_choice", "complaint_subject"], dispatcher, tracker, {})
-    assert order == ["complaint_subject"]
+    assert order == ["complaint_subject", "summary_confirmed"]
 
 
 async def test_the_picked_category_is_kept_for_filing(dispatcher, app_database) -> None:
     form = ValidateComplaintForm()
-    slots = {"category_low_confidence": True, "category_alternatives": ["城乡建设", "政法", "国土资源"]}
-    tracker = make_tracker("政法", slots=slots)
-    result = await form.validate_category_choice("政法", dispatcher, tracker, {})
-    assert result == {"category_choice": "政法", "category": "政法", "category_low_confidence": False}
+    slots = {"category_low_confidence": True, "category_alternatives": ["物业服务｜城乡建设", "司法调解｜政法"]}
+    tracker = make_tracker("司法调解", slots=slots)
+    result = await form.validate_category_choice("司法调解", dispatcher, tracker, {})
+    assert result == {"category_choice": "司法调解", "category": "政法", "category_low_confidence": False}
     nothing = await form.validate_category_choice("随便", dispatcher, tracker, {})
     assert nothing == {"category_choice": None}
     assert responses(dispatcher) == ["utter_invalid_category"]

@@ -72,7 +72,7 @@ async def test_the_page_files_a_case_and_survives_a_network_drop(messaging_env) 
                     await page.screenshot(path=str(shots / "02_summary.png"))
                     replies = await _click(page, "确认提交")
                 elif await page.locator(".buttons button", has_text="都不是").count():
-                    replies = await _click(page, await page.locator(".buttons button").last.inner_text())
+                    replies = await _click(page, await page.locator(".buttons button").first.inner_text())
                 elif "电话" in replies:
                     replies = await _say(page, "13906754321")
                 else:

@@ -51,6 +51,11 @@ ALLOWED_INTENTS = frozenset(
         "ask_service",
         "cancel_reception",
         "reschedule_reception",
+        "cancel",
+        "decline",
+        "correct",
+        "ask_why",
+        "none_of_these",
     }
 )
 ALLOWED_ENTITIES = frozenset(
