@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from routing.orgs import Body
+from routing.org_types import Body
 
 COUNTY_SPECIALTIES = frozenset({"general", "marriage_family", "property", "land", "environment", "labour",
                                 "medical", "traffic", "consumer", "market"})

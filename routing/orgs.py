@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from routing.org_types import Body
+
 DATA_DIR = Path(__file__).parent / "data" / "orgs"
 DISPUTE_TYPES = Path(__file__).parent / "data" / "dispute_types.csv"
 BODY_TIERS = ("grid", "village", "township", "committee", "department", "county", "city")
@@ -22,20 +24,6 @@ ROLES = ("grid_worker", "mediator", "director", "reception_office")
 
 class OrgDataError(ValueError):
     """The organisation data is inconsistent (unknown tier, body, specialty ...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A handling body: a grid, a committee, a centre or a department."""
-
-    id: str
-    name: str
-    tier: str
-    division: str
-    specialties: frozenset[str] = frozenset()
-    categories: frozenset[str] = frozenset()
-    channels: frozenset[str] = frozenset()
-    default: bool = False  # made from the divisions data because the org data has no entry
 
 
 @dataclass(frozen=True, slots=True)

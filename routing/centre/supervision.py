@@ -34,7 +34,7 @@ def _step(session: Session, sup: Supervision, kind: str, actor: str, reason: str
     session.add(SupervisionEvent(supervision_id=sup.id, kind=kind, actor=actor, reason=reason, payload=payload or {},
                                  created_at=utcnow()))
     if sup.case_id is not None:
-        from routing.service import append_event
+        from routing.centre.events import append_event
 
         case = session.get(Case, sup.case_id)
         if case is not None:

@@ -163,7 +163,7 @@ def assess(session: Session, alert: CentreAlert, actor: str, note: str) -> None:
 def assign(session: Session, alert: CentreAlert, actor: str, kind: str, target: str, label: str,
            note: str = "") -> None:
     """交办: to a body, a person, or a leader's reception day; every member case records it."""
-    from routing.service import append_event
+    from routing.centre.events import append_event
 
     if kind not in ("body", "person", "reception"):
         raise AlertError("交办对象无效")
