@@ -121,6 +121,7 @@ def analyse(text: str) -> Analysis:
     )
 
 
+_ADMIN_DETAIL = re.compile(r"[\u4e00-\u9fa5]{1,8}?(?:街道|镇|乡)")
 _PLACE_DETAIL = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9]{1,12}?(?:街道|镇|乡|村|社区|小区|路|街|弄|号|大道|花园|苑|新村)")
 
 
@@ -132,7 +133,8 @@ def place_label(match: PlaceMatch, text: str, narrative: bool = False) -> str:
     norm = normalise(text)
     county = match.county.name if match.county else None
     tail = norm.split(county, 1)[1] if county and county in norm else norm
-    found = _PLACE_DETAIL.match(tail.strip(" ，,。的在"))
+    tail = tail.strip(" ，,。的在")
+    found = _ADMIN_DETAIL.match(tail) or _PLACE_DETAIL.match(tail)  # 北苑街道, not 北苑
     if not found:
         return label
     detail = found.group(0)

@@ -34,3 +34,11 @@ def test_the_car_wash_case() -> None:
 def test_a_body_complained_about_stays_the_party() -> None:
     assert extract("城管执法的时候把我的三轮车砸坏了，要求城管赔偿。").respondents == ["城管"]
     assert asked_bodies("要求物业赔偿损失") == []
+
+
+def test_a_street_the_gazetteer_does_not_know_is_kept_with_its_county() -> None:
+    from routing.intake import place_label, resolve_place
+
+    for text, label in [("义乌市北苑街道", "浙江省金华市义乌市北苑街道"), ("浦江黄宅镇", "浙江省金华市浦江县黄宅镇"),
+                        ("婺城区城东街道幸福小区", "浙江省金华市婺城区城东街道")]:
+        assert place_label(resolve_place(text), text) == label
