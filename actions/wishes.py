@@ -36,16 +36,8 @@ def act_on_wishes(
 
 def _raise_priority(view: CaseView, tracker: Tracker) -> None:
     """Raise a blue case to yellow, with an event that says why (the citizen called it urgent)."""
-    from routing.orm import Case
-
     try:
-        service = case_service()
-        with service._sessions() as session:
-            level = session.query(Case.risk_level).filter(Case.case_number == view.case_number).scalar()
-        fields = {"risk_level": "yellow"} if level in (None, "blue") else {}
-        service.record(
-            view.case_number, "priority_raised", "citizen", "群众称情况紧急，提高优先级",
-            payload={"wish": "urgent", "from": level}, channel_user_id=tracker.sender_id, **fields,
-        )
+        case_service().raise_priority(view.case_number, "citizen", "群众称情况紧急，提高优先级",
+                                      channel_user_id=tracker.sender_id)
     except Exception as exc:  # noqa: BLE001 - the priority note must not undo the filing
         log_failure("raise priority", exc, sender=tracker.sender_id)

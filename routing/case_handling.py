@@ -162,6 +162,17 @@ def note(uow: UnitOfWork, ctx: CaseContext, case_number: str, kind: str, actor: 
                                          payload=payload)])
 
 
+def raise_priority(uow: UnitOfWork, ctx: CaseContext, case_number: str, actor: str, reason: str, *,
+                   owner: str | None = None) -> CaseView:
+    """Raise a blue case to yellow because the citizen says it is urgent (an event says why)."""
+    case = load(uow, case_number, owner)
+    before = case.risk_level
+    if before in (None, "blue"):
+        case.risk_level = "yellow"
+    return finish(uow, case, [make_event("priority_raised", actor, reason, case_id=case.case_number, at=ctx.now(),
+                                         payload={"wish": "urgent", "from": before, "to": case.risk_level})])
+
+
 def request_human(uow: UnitOfWork, ctx: CaseContext, conversation_id: str, channel: str, owner: str,
                   actor: str) -> str | None:
     """Flag the conversation (and the user's newest open case) for a human; return the case number."""

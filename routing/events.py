@@ -57,7 +57,8 @@ class EventKind(StrEnum):
     LEADER_REQUESTED = "leader_requested"
     NOTE = "note"
     CONTACT_LOGGED = "contact_logged"
-    DEPARTMENT_UPDATE = "department_update"  # a department's progress note through the Open311 API
+    DEPARTMENT_UPDATE = "department_update"
+    PRIORITY_RAISED = "priority_raised"  # the citizen said it is urgent  # a department's progress note through the Open311 API
 
 
 SYSTEM_ACTOR = Actor.SYSTEM.value

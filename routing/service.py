@@ -115,6 +115,14 @@ class CaseService:
             uow.commit()
             return view
 
+    def raise_priority(self, case_number: str, actor: str, reason: str,
+                       channel_user_id: str | None = None) -> CaseView:
+        """Raise a blue case to yellow because the citizen says it is urgent."""
+        with self._uows() as uow:
+            view = case_handling.raise_priority(uow, self._ctx, case_number, actor, reason, owner=channel_user_id)
+            uow.commit()
+            return view
+
     def request_human(self, conversation_id: str, channel: str, channel_user_id: str) -> str | None:
         """Flag the conversation (and its newest open case) for a human; return the case number."""
         with self._uows() as uow:

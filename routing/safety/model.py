@@ -83,6 +83,32 @@ def _scenario_files() -> list[Path]:
     return sorted(SCENARIO_DIR.rglob("*.y*ml"))
 
 
+_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
+
+
+def dialogue_sentences() -> list[str]:
+    """The dialogue's own short turns (``nlu_data``, every intent but ``crisis``) as negatives.
+
+    The check reads every message of a conversation, and most are short answers: "我不想留电话",
+    "不想说", "在本对话里联系我". Without these the model took a refusal ("我不想…") for the
+    start of "我不想活了".
+    """
+    import yaml
+
+    out: dict[str, None] = {}
+    for path in sorted((REPO_ROOT / "nlu_data").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            if item.get("intent") in (None, "crisis") or "examples" not in item:
+                continue
+            for line in str(item["examples"]).splitlines():
+                text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "",
+                                       line.strip().removeprefix("- ").strip())
+                if text and not text.startswith("/"):
+                    out.setdefault(text, None)
+    return list(out)
+
+
 def complaint_sentences(stride: int = COMPLAINT_STRIDE) -> list[str]:
     """Sentences of the project's ordinary complaint corpus (negatives), de-duplicated."""
     lex = lexicon.load()
@@ -91,6 +117,8 @@ def complaint_sentences(stride: int = COMPLAINT_STRIDE) -> list[str]:
         if n % stride == 0 and not HELD_SCENARIOS.search(row["detail"]):
             for sentence in lexicon.sentences(lex.prepare(row["detail"])):
                 seen.setdefault(sentence, None)
+    for turn in dialogue_sentences():
+        seen.setdefault(lex.prepare(turn), None)
     return list(seen)
 
 
@@ -136,7 +164,7 @@ def fit(data: TrainingSet) -> dict[str, Any]:
 def fingerprint() -> str:
     """Hash of everything the model is trained from (corpus, complaints, lexicon, settings)."""
     digest = hashlib.sha256()
-    for path in (CORPUS_FILE, *_scenario_files()):
+    for path in (CORPUS_FILE, *_scenario_files(), *sorted((REPO_ROOT / "nlu_data").glob("*.yml"))):
         digest.update(path.read_bytes())
     digest.update(lexicon.fingerprint_text().encode())
     digest.update(f"{COMPLAINT_STRIDE}".encode())
