@@ -499,7 +499,8 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
                     log.info("turn %s was already in Rasa's tracker: replies recovered", row.id)
                     return known
             payload = row.payload or {}
-            text, metadata = row.text, {"channel": row.channel, "message_key": row.external_key}
+            text = row.text
+            metadata: dict[str, Any] = {"channel": row.channel, "message_key": row.external_key}
             if payload.get("release"):  # held during a crisis: only the grievance goes on
                 text = payload.get("grievance") or row.text
                 metadata["crisis_handled"] = True
