@@ -26,24 +26,23 @@ from routing.db import make_engine, make_session_factory
 from routing.messaging_orm import ChatConversation, InboxMessage, OutboxMessage
 from routing.orm import Alert, AlertEvent
 from routing.safety import alerts
+from tests.web.test_inbox import FakeRasa as InboxFakeRasa
 
 DANGER = "老板欠了我三个月工资一直不给，我实在活不下去了，今晚就去跳楼"
 GRIEVANCE_PART = "老板欠了我三个月工资一直不给"
 
 
-class FakeRasa:
-    """Speaks Rasa's REST webhook protocol; records every message (or is down)."""
+class FakeRasa(InboxFakeRasa):
+    """The inbox tests' Rasa stand-in, which can also be down (503)."""
 
     def __init__(self) -> None:
-        self.received: list[dict] = []
+        super().__init__()
         self.down = False
 
     async def webhook(self, request: web.Request) -> web.Response:
-        body = await request.json()
         if self.down:
             return web.Response(status=503)
-        self.received.append(body)
-        return web.json_response([{"recipient_id": body["sender"], "text": f"请稍候：{body['message']}"}])
+        return await super().webhook(request)
 
 
 @pytest.fixture
