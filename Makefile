@@ -18,7 +18,7 @@ MODEL := models/fengqiao.tar.gz
 RASA_DATA := --domain bot/domain --data nlu_data bot/rules bot/stories
 DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.pyc' 2>/dev/null)
 CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
-SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety -type f -not -name '*.pyc' 2>/dev/null)
+SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety nlu_data -type f -not -name '*.pyc' -not -name corpus.jsonl -not -name '*.tmp' 2>/dev/null)
 
 .PHONY: help setup run test test-fast lint format train bench db clean browser-deps
 

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "without downloads. The check also trains it on first use when the stored model is "
         "missing or older than its data; run this at build time so the first message is fast.",
     )
-    parser.add_argument("--out", type=Path, default=None, help="model folder (default: models/safety)")
+    parser.add_argument("--out", type=Path, default=None, help="model folder (default: $FENGQIAO_SAFETY_DIR or models/safety)")
     parser.set_defaults(func=run)
 
 
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from routing.safety import model
 
     started = time.monotonic()
-    out = args.out or model.MODEL_DIR
+    out = args.out or model.model_dir()
     bundle = model.train(out)
     print(json.dumps({
         "model": str(out / model.MODEL_FILE),

@@ -6,8 +6,11 @@ Steps for one message:
    window cancels it there (a consumer complaint about pesticide, a fall years ago, a report
    from the news). Strong rules fire alone; weak cues (a means named, a place, 走投无路 …) fire
    when two different ones meet or when the model's score reaches ``model.SUPPORT_THRESHOLD``;
-3. score every sentence with the model; the best one counts when above ``model.THRESHOLD``;
-4. the message is dangerous when step 2 or 3 fired. Kinds come from the rules (or, model only,
+3. score every sentence with the model; a sentence counts when above ``model.THRESHOLD``;
+4. the second stage (``context``) reads the frame of each finding — a question about procedure,
+   an incident that is over or hurt nobody, a hazard, a past time, a denial — and raises the
+   score the finding needs (the model's threshold, the support threshold, the veto);
+5. the message is dangerous when a finding of step 2 or 3 still counts. Kinds come from the rules (or, model only,
    from the kind model), ordered by ``KINDS``; evidence lists the cues found.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from routing.safety import lexicon, model
+from routing.safety import context, lexicon, model
 from routing.safety.verdict import KINDS, DangerVerdict
 
 MAX_EVIDENCE = 6
@@ -56,13 +59,14 @@ def find_hits(lex: lexicon.Lexicon, parts: list[str]) -> list[Hit]:
     return hits
 
 
-def firing(hits: list[Hit], score: float = 0.0) -> list[Hit]:
+def firing(hits: list[Hit], score: float = 0.0, frames: frozenset[str] = frozenset()) -> list[Hit]:
     """Strong hits, plus weak ones when the model, below its own threshold, still finds the
-    message rather dangerous (``model.SUPPORT_THRESHOLD``: a weak cue and a moderate score
-    support each other), or when two different weak cues (not support-only ones) were found."""
+    message rather dangerous (``model.SUPPORT_THRESHOLD``, raised by the message's frames: a weak
+    cue and a moderate score support each other), or when two different weak cues (not
+    support-only ones) were found."""
     strong = [h for h in hits if h.rule.strong]
     weak = [h for h in hits if not h.rule.strong]
-    if weak and score >= model.SUPPORT_THRESHOLD:
+    if weak and score >= context.needed(model.SUPPORT_THRESHOLD, frames):
         return strong + weak
     paired = [h for h in weak if not h.rule.support_only]
     if len({h.cue for h in paired}) >= 2:
@@ -70,12 +74,27 @@ def firing(hits: list[Hit], score: float = 0.0) -> list[Hit]:
     return strong
 
 
-def _vetoed(bundle: dict, hit: Hit, reach: int = 20) -> bool:
-    """The model, reading the words around a cue, finds them ordinary (a past event, news, a joke)."""
-    if model.VETO <= 0:
+def _vetoed(bundle: dict, hit: Hit, frames: frozenset[str] = frozenset(), reach: int = 20) -> bool:
+    """The model, reading the words around a cue, finds them ordinary (a past event, news, a
+    joke); the frames of the message and of the cue's window raise the score it needs."""
+    needed = context.needed(model.VETO, frames | context.window_frames(hit.window)) if model.VETO > 0 else 0.0
+    if needed <= 0:
         return False
     local = hit.window[max(0, hit.start - reach): hit.start + len(hit.cue) + reach]
-    return model.sentence_probability(bundle, local) < model.VETO
+    return model.sentence_probability(bundle, local) < needed
+
+
+def _model_finding(sentences: list[str], found: list[float], frames: frozenset[str]) -> int:
+    """The sentence the model finds dangerous in its frame (-1 when none): each sentence needs
+    ``model.THRESHOLD`` raised by the message's frames and those of it and the next sentence."""
+    best = -1
+    for i, probability in enumerate(found):
+        if probability < model.THRESHOLD or (best >= 0 and probability <= found[best]):
+            continue
+        window = "。".join(sentences[i: i + 2])
+        if probability >= context.needed(model.THRESHOLD, frames | context.window_frames(window)):
+            best = i
+    return best
 
 
 def is_third_party(lex: lexicon.Lexicon, hit: Hit) -> bool:
@@ -124,9 +143,12 @@ def detect(text: str) -> DangerVerdict:
     prepared = lex.prepare(text)
     parts = lexicon.windows(prepared)
     sentences = lexicon.sentences(prepared)
-    score, best = model.score(bundle, sentences)
-    hits = [h for h in firing(find_hits(lex, parts), score) if not _vetoed(bundle, h)]
-    if not hits and score < model.THRESHOLD:
+    found = model.probabilities(bundle, sentences)
+    score = max(found, default=0.0)
+    frames = context.message_frames(prepared)
+    hits = [h for h in firing(find_hits(lex, parts), score, frames) if not _vetoed(bundle, h, frames)]
+    best = _model_finding(sentences, found, frames) if not hits else -1
+    if not hits and best < 0:
         return DangerVerdict.safe(score)
     if hits:
         kinds = _kinds(hits)

@@ -11,8 +11,8 @@ result is cached under ``models/safety/`` as plain Python (no scikit-learn neede
 from __future__ import annotations
 
 import hashlib
-import json
 import math
+import os
 import pickle
 import re
 import threading
@@ -24,9 +24,11 @@ from routing.safety import lexicon
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
-CORPUS_FILE = CORPUS_DIR / "corpus.jsonl"
 MODEL_DIR = REPO_ROOT / "models" / "safety"
 MODEL_FILE = "model.pickle"
+# A model folder set by the operator (tests, a second instance). A model file there that cannot
+# be read is an error, not a reason to retrain: the check then fails towards danger.
+ENV_MODEL_DIR = "FENGQIAO_SAFETY_DIR"
 # Probability above which the model alone calls a message dangerous, and the lower score at
 # which it supports a weak lexicon cue (a means, a place, 走投无路 …). SUPPORT_THRESHOLD was chosen
 # on the grouped cross-validation of bench/crisis/cv.py; THRESHOLD was lowered from 0.75 to 0.55
@@ -60,10 +62,11 @@ class TrainingSet:
     kinds: list[str]
 
 
-def corpus_rows(path: Path = CORPUS_FILE) -> list[dict]:
-    """Return the crisis corpus rows (danger and hard negatives)."""
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def corpus_rows() -> list[dict]:
+    """Return the crisis corpus rows (danger and hard negatives), built from their sources."""
+    from routing.safety.data.corpus import build
+
+    return build.rows()
 
 
 def complaint_rows() -> list[dict[str, str]]:
@@ -164,7 +167,9 @@ def fit(data: TrainingSet) -> dict[str, Any]:
 def fingerprint() -> str:
     """Hash of everything the model is trained from (corpus, complaints, lexicon, settings)."""
     digest = hashlib.sha256()
-    for path in (CORPUS_FILE, *_scenario_files(), *sorted((REPO_ROOT / "nlu_data").glob("*.yml"))):
+    from routing.safety.data.corpus import build
+
+    for path in (*build.source_files(), *_scenario_files(), *sorted((REPO_ROOT / "nlu_data").glob("*.yml"))):
         digest.update(path.read_bytes())
     digest.update(lexicon.fingerprint_text().encode())
     digest.update(f"{COMPLAINT_STRIDE}".encode())
@@ -187,7 +192,10 @@ def compact(bundle: dict[str, Any]) -> dict[str, Any]:
 
 def train(out_dir: Path | None = MODEL_DIR) -> dict[str, Any]:
     """Train on the whole corpus; write the compact model to ``out_dir`` (skipped when None)."""
-    bundle = compact(fit(training_set(corpus_rows(), complaint_sentences())))
+    from routing.safety.data.corpus import build
+
+    rows = build.write() if out_dir is not None else corpus_rows()
+    bundle = compact(fit(training_set(rows, complaint_sentences())))
     bundle["fingerprint"] = fingerprint()
     if out_dir is not None:
         try:
@@ -200,24 +208,39 @@ def train(out_dir: Path | None = MODEL_DIR) -> dict[str, Any]:
     return bundle
 
 
-def load(model_dir: Path = MODEL_DIR) -> dict[str, Any]:
+def model_dir() -> Path:
+    """The model folder: ``$FENGQIAO_SAFETY_DIR`` when set, else ``models/safety``."""
+    env = os.environ.get(ENV_MODEL_DIR)
+    if not env:
+        return MODEL_DIR
+    path = Path(env)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def load(folder: Path | None = None) -> dict[str, Any]:
     """Return the model: cached in memory, else the stored one if current, else trained now."""
     with _LOCK:
         if "bundle" not in _CACHE:
-            _CACHE["bundle"] = _load_or_train(model_dir)
+            _CACHE["bundle"] = _load_or_train(folder or model_dir(), strict=folder is None
+                                              and bool(os.environ.get(ENV_MODEL_DIR)))
         return _CACHE["bundle"]
 
 
-def _load_or_train(model_dir: Path) -> dict[str, Any]:
-    path = model_dir / MODEL_FILE
+def _load_or_train(folder: Path, strict: bool = False) -> dict[str, Any]:
+    """The stored model if current, else a new one. ``strict`` (a folder set by the operator):
+    a file there that cannot be read raises instead of being replaced."""
+    path = folder / MODEL_FILE
     if path.exists():
         try:
             bundle = pickle.loads(path.read_bytes())  # our own file, written by train()
+            if not isinstance(bundle, dict):
+                raise TypeError("not a safety model")
             if bundle.get("fingerprint") == fingerprint():
                 return bundle
-        except Exception:  # a damaged file is retrained below
-            pass
-    return train(model_dir)
+        except Exception:  # a damaged file is retrained below, unless the operator chose it
+            if strict:
+                raise
+    return train(folder)
 
 
 def clear_cache() -> None:
@@ -259,13 +282,18 @@ def sentence_probability(bundle: dict[str, Any], sentence: str) -> float:
     return 1.0 / (1.0 + math.exp(-(bundle["intercept"] + dot)))
 
 
+def probabilities(bundle: dict[str, Any], parts: list[str]) -> list[float]:
+    """The danger probability of each sentence."""
+    return [sentence_probability(bundle, part) for part in parts]
+
+
 def score(bundle: dict[str, Any], parts: list[str]) -> tuple[float, int]:
     """Return the highest danger probability over sentences and that sentence's index."""
     if not parts:
         return 0.0, -1
-    probabilities = [sentence_probability(bundle, part) for part in parts]
-    best = max(range(len(parts)), key=probabilities.__getitem__)
-    return probabilities[best], best
+    found = probabilities(bundle, parts)
+    best = max(range(len(parts)), key=found.__getitem__)
+    return found[best], best
 
 
 def guess_kind(bundle: dict[str, Any], part: str) -> str:

@@ -253,3 +253,21 @@ def test_danger_over_telegram_gets_110_and_the_staff_chat_is_told(messaging_env,
     assert said.startswith("如果您或家人正在遭受暴力，请立即拨打 110"), citizen.transcript
     told = texts(staff.replies())
     assert "危机预警" in told and "浦阳街道" in told, told
+
+
+async def test_a_gateway_whose_danger_check_fails_still_shows_the_numbers(messaging_env, tmp_path) -> None:
+    """A separate gateway process whose danger model cannot be read (a corrupt file in the
+    operator-set folder): an ordinary message still gets the emergency numbers and an alert."""
+    from routing.safety.model import ENV_MODEL_DIR, MODEL_FILE
+
+    (tmp_path / MODEL_FILE).write_bytes(b"not a pickled model")
+    _, port = messaging_env.gateway("crisis-failed-check", **{ENV_MODEL_DIR: str(tmp_path)})
+    async with WebPerson(port) as person:
+        replies = await person.say("村口的路灯坏了一个月了，晚上出门看不清")
+    crisis = joined(replies, "crisis")
+    assert all(n in crisis for n in ("110", "120", "12356")) and "您现在安全吗" in crisis, person.transcript
+    assert not joined(replies, "reply"), person.transcript  # the intake waits
+    sender = f"web:{person.conversation}"
+    (alert,) = _query(messaging_env.database_url, select(Alert).where(Alert.conversation_id == sender))
+    assert alert.level == "red" and "未能完成" in alert.reason, alert.reason
+    assert (tmp_path / MODEL_FILE).read_bytes() == b"not a pickled model"  # not silently retrained

@@ -125,3 +125,24 @@ def test_the_stored_model_gives_the_kind_the_fitted_one_gives() -> None:
     for sentence in ["我爸从楼上摔下来叫不醒", "我被关在厂里出不去", "他正在打我", "我不想活了"]:
         assert model.guess_kind(stored, sentence) == model.guess_kind(fitted, sentence)
         assert abs(model.sentence_probability(stored, sentence) - model.sentence_probability(fitted, sentence)) < 1e-12
+
+
+def test_an_unreadable_model_in_the_operator_set_folder_fails_the_check(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / model.MODEL_FILE).write_bytes(b"not a model")
+    monkeypatch.setenv(model.ENV_MODEL_DIR, str(tmp_path))
+    model.clear_cache()
+    try:
+        verdict = check("村口的路灯坏了")
+    finally:
+        model.clear_cache()
+    assert verdict.danger and verdict.failed
+    assert (tmp_path / model.MODEL_FILE).read_bytes() == b"not a model"  # not silently replaced
+
+
+def test_the_corpus_is_built_from_every_source_in_its_folder() -> None:
+    from routing.safety.data.corpus import build
+
+    sources = {p.name for p in build.source_files()}
+    written = {p.name for p in build.HERE.iterdir() if p.suffix in (".tsv", ".txt")}
+    assert written <= sources, written - sources  # a new source file cannot be left out
+    assert build.build() == build.rows()

@@ -1,0 +1,73 @@
+"""The second stage of the danger check: the frame a risky word is said in.
+
+The lexicon and the model read a sentence's words; everyday complaints use the same words in
+frames that make them harmless: a question about which office handles something (想问问…找哪个部门),
+an incident that is over or that hurt nobody (幸好人没事, 已经出院了, 去年…), a hazard reported as a
+hazard (万一…, 有安全隐患), a wish denied (他没有什么极端的想法). Each frame found raises the score the
+first stage must reach before its finding counts: the model's threshold for a sentence, the
+support threshold for a weak cue, the veto for a strong cue. It never removes a finding the
+first stage is very sure of (``CAP``): a person in danger who also asks a question still gets the
+numbers when the sentence itself is clear.
+
+The frames read the prepared text (``lexicon.Lexicon.prepare``: Simplified, hyperbole masked).
+The amounts were chosen on the leave-one-writer-out check and the exposed development sets
+(``bench/crisis/by_writer.py``, ``bench/crisis/README.md``).
+"""
+
+from __future__ import annotations
+
+import re
+
+# A message that asks about procedure: which office, whether it is allowed, how to claim.
+ASK = re.compile(
+    "想问|请问|问一下|问问|问下|咨询|想了解|哪个部门|哪个单位|找哪|应该去哪|该去哪|去边度|"
+    "能不能|可不可以|可唔可以|可以吗|有没有(规定|人管)|合法吗|违法吗|算不算|怎么处理|怎么办理|"
+    "如何处理|有冇得|得唔得"
+)
+# The incident is over, or nobody was hurt.
+SETTLED = re.compile(
+    "已经好了|已经没事|没事了|没什么事|没有大碍|没大碍|幸好|还好|好在|幸亏|没出事|没有出事|没出过事|"
+    "没受伤|没有受伤|没伤着|没砸着|没烫着|人没事|没有人受伤|抢救过来|出院|过去了|走出来|后事|遗物|"
+    "去世|过世|往生|已经还清|还清了|认了错|已经分开|离婚了"
+)
+# A hazard reported as a hazard: it may happen, it has not.
+HAZARD = re.compile(
+    "万一|隐患|容易出事|容易|担心|不放心|害怕会|怕出事|怕会|以防|防止|还没(出|发生)|目前.{0,6}没|暂时.{0,6}没|"
+    "会不会|可能会|心里发毛"
+)
+# The time of the event is past.
+PAST = re.compile(
+    "以前|之前|曾经|去年|前年|那年|那次|上次|当年|当时|\\d+年前|几年前|多年前|上个月|上个?礼拜|上周|"
+    "上星期|前几年|前几天|小时候|早年|那时候|年轻时"
+)
+# The writer says the feared thing is not there.
+DENIED = re.compile(
+    "没有.{0,8}(想法|念头)|没什么.{0,4}(想法|念头)|并没有|不是想|不是要|没想过|不会想不开|没那么严重|不严重"
+)
+FRAMES: dict[str, re.Pattern[str]] = {
+    "settled": SETTLED, "hazard": HAZARD, "past": PAST, "denied": DENIED,
+}
+# How much each frame raises the score a finding needs; chosen on the checks named above.
+WEIGHTS: dict[str, float] = {"ask": 0.2, "settled": 0.2, "hazard": 0.15, "past": 0.1, "denied": 0.2}
+# No frame lifts the needed score above this: the first stage's surest findings always count.
+CAP = 0.97
+
+
+def message_frames(prepared: str) -> frozenset[str]:
+    """Frames read from the whole message (the question it asks)."""
+    return frozenset({"ask"}) if ASK.search(prepared) else frozenset()
+
+
+def window_frames(window: str) -> frozenset[str]:
+    """Frames read from the words around a finding (a sentence and its neighbour)."""
+    return frozenset(name for name, pattern in FRAMES.items() if pattern.search(window))
+
+
+def lift(frames: frozenset[str]) -> float:
+    """How much the frames raise the score a finding needs."""
+    return sum(WEIGHTS.get(name, 0.0) for name in frames)
+
+
+def needed(base: float, frames: frozenset[str]) -> float:
+    """The score a finding needs in these frames (``base`` without any; at most ``CAP``)."""
+    return max(base, min(CAP, base + lift(frames)))
