@@ -37,9 +37,11 @@ class Settings:
     inbox_retry_cap: float = 30.0
     # Console session cookie carries `Secure` (turn off only for plain-http localhost tests).
     console_cookie_secure: bool = True
-    # Crisis alerts: Telegram chats of the on-duty staff, told at once; an alert nobody
-    # acknowledges within `crisis_escalate_minutes` is escalated (and told again).
+    # Crisis alerts: Telegram chats of the on-duty staff (level 1), told at once; an alert nobody
+    # acknowledges within `crisis_escalate_minutes` is escalated to the duty roster's next level
+    # (`crisis_roster`: levels 2 and 3, e.g. the shift leader and the centre's director).
     crisis_notify_telegram: tuple[str, ...] = ()
+    crisis_roster: tuple[tuple[str, ...], ...] = ()
     crisis_escalate_minutes: float = 5.0
     # An operator's file of official holiday notices for years the package lacks (optional).
     holiday_notices_file: str = ""
@@ -76,9 +78,8 @@ class Settings:
             escalate = float(os.environ.get("CRISIS_ESCALATE_MINUTES", "5"))
         except ValueError as exc:
             raise SettingsError(f"intervals must be numbers: {exc}") from exc
-        chats = tuple(c.strip() for c in os.environ.get("CRISIS_NOTIFY_TELEGRAM", "").split(",") if c.strip())
-        if any(not c.lstrip("-").isdigit() for c in chats):
-            raise SettingsError("CRISIS_NOTIFY_TELEGRAM must be a comma-separated list of Telegram chat ids")
+        chats = _chat_ids("CRISIS_NOTIFY_TELEGRAM")
+        roster = tuple(_chat_ids(f"CRISIS_NOTIFY_TELEGRAM_{level}") for level in (2, 3))
         if escalate <= 0:
             raise SettingsError("CRISIS_ESCALATE_MINUTES must be positive")
         notices = os.environ.get("HOLIDAY_NOTICES_FILE", "").strip()
@@ -105,10 +106,19 @@ class Settings:
             inbox_retry_cap=retry_cap,
             console_cookie_secure=os.environ.get("CONSOLE_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
             crisis_notify_telegram=chats,
+            crisis_roster=roster if any(roster) else (),
             crisis_escalate_minutes=escalate,
             holiday_notices_file=notices,
             webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0").lower() in ("1", "true", "yes"),
         )
+
+
+def _chat_ids(name: str) -> tuple[str, ...]:
+    """A comma-separated list of Telegram chat ids from the environment."""
+    chats = tuple(c.strip() for c in os.environ.get(name, "").split(",") if c.strip())
+    if any(not c.lstrip("-").isdigit() for c in chats):
+        raise SettingsError(f"{name} must be a comma-separated list of Telegram chat ids")
+    return chats
 
 
 def rasa_api_token() -> str:

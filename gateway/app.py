@@ -76,7 +76,7 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     outbox = Outbox(sessions)
-    screen = CrisisScreen(settings.crisis_notify_telegram)
+    screen = CrisisScreen(settings.crisis_notify_telegram, settings.crisis_roster)
     await asyncio.to_thread(safety.check, "启动预热")  # load the danger model before the first citizen
     m = Messaging(sessions=sessions, inbox=Inbox(sessions, screen), outbox=outbox, hub=WebHub(outbox))
     m.material = _material_recorder(sessions, settings)

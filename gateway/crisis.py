@@ -135,9 +135,30 @@ class Screened:
 class CrisisScreen:
     """The pre-check, called by `Inbox.store` inside the storing transaction."""
 
-    def __init__(self, notify_chats: tuple[str, ...] = ()) -> None:
-        """Args: notify_chats: Telegram chat ids of the on-duty staff (CRISIS_NOTIFY_TELEGRAM)."""
+    def __init__(self, notify_chats: tuple[str, ...] = (), roster: tuple[tuple[str, ...], ...] = ()) -> None:
+        """Args:
+        notify_chats: Telegram chat ids of the on-duty staff (level 1, CRISIS_NOTIFY_TELEGRAM).
+        roster: the chats of the duty roster's higher levels (CRISIS_NOTIFY_TELEGRAM_2, _3).
+        """
         self.notify_chats = notify_chats
+        self.levels = (notify_chats, *roster)
+
+    def level_for(self, escalations: int) -> int:
+        """The roster level (1-based) told at this step: 1 when raised, the next one at each
+        escalation, or the highest configured level below it when that level has nobody."""
+        for level in range(min(escalations, len(self.levels) - 1), -1, -1):
+            if self.levels[level]:
+                return level + 1
+        return 1
+
+    def chats_for(self, escalations: int) -> tuple[str, ...]:
+        """The chats told at this step (see ``level_for``)."""
+        return self.levels[self.level_for(escalations) - 1]
+
+    @property
+    def all_chats(self) -> tuple[str, ...]:
+        """Every chat of the roster (the outbox push after an escalation)."""
+        return tuple(dict.fromkeys(c for level in self.levels for c in level))
 
     def __call__(self, session: Session, row: InboxMessage, state: ChatConversation) -> Screened | None:
         """Check the message; on danger reply, alert and pause the intake. Returns None when safe."""
@@ -189,19 +210,20 @@ class CrisisScreen:
             return None
 
     def _notify(self, session: Session, alert: Alert, step: str, minutes: float = 0) -> None:
-        """Tell the on-duty staff's Telegram chats (through the outbox: retried, never twice)."""
-        if not self.notify_chats:
+        """Tell the roster level's Telegram chats (through the outbox: retried, never twice)."""
+        chats = self.chats_for(alert.escalations or 0)
+        if not chats:
             return
         template = texts()["staff"][step]
         text = template.format(kind=alerts.KIND_LABELS.get(alert.kind or "unknown", alert.kind),
                                place=alert.place or "未知（请通过对话询问）", channel=alert.channel or "",
                                conversation=mask_pii(alert.conversation_id)[-8:], excerpt=alert.excerpt[:300],
                                level=alert.escalations, minutes=int(minutes))
-        for chat in self.notify_chats:
+        for chat in chats:
             add_outgoing(session, f"tg:{chat}", [Outgoing(
                 text, kind="staff_alert", dedupe_key=f"alert:{alert.id}:{step}:{alert.escalations}:{chat}")])
         alerts.record(session, alert, "notified", "system", None,
-                      {"step": step, "chats": len(self.notify_chats)})
+                      {"step": step, "chats": len(chats), "level": self.level_for(alert.escalations or 0)})
 
     def escalate_due(self, session: Session, now: datetime, minutes: float) -> list[Alert]:
         """Escalate unacknowledged red alerts older than `minutes`; notify the staff again."""
@@ -243,8 +265,8 @@ class CrisisWatch:
         while True:
             try:
                 escalated = await asyncio.to_thread(self.tick)
-                if escalated and self.screen.notify_chats:
-                    await self.deliver([f"tg:{c}" for c in self.screen.notify_chats])
+                if escalated and self.screen.all_chats:
+                    await self.deliver([f"tg:{c}" for c in self.screen.all_chats])
             except Exception as exc:
                 log.error("crisis watch failed: %s", type(exc).__name__)
             await asyncio.sleep(self.interval)

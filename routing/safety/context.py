@@ -37,7 +37,7 @@ HAZARD = re.compile(
 )
 # The time of the event is past.
 PAST = re.compile(
-    "以前|之前|曾经|去年|前年|那年|那次|上次|当年|当时|\\d+年前|几年前|多年前|上个月|上个?礼拜|上周|"
+    "以前|曾经|去年|前年|那年|那次|上次|当年|当时|\\d+年前|几年前|多年前|上个月|上个?礼拜|上周|"
     "上星期|前几年|前几天|小时候|早年|那时候|年轻时"
 )
 # The writer says the feared thing is not there.
@@ -49,6 +49,9 @@ FRAMES: dict[str, re.Pattern[str]] = {
 }
 # How much each frame raises the score a finding needs; chosen on the checks named above.
 WEIGHTS: dict[str, float] = {"ask": 0.2, "settled": 0.2, "hazard": 0.15, "past": 0.1, "denied": 0.2}
+# A cue in an everyday frame counts only when the words around it, with the cue blanked out,
+# still read as danger to the model at least this much (raised by the frames).
+CONTEXT_VETO = 0.05
 # No frame lifts the needed score above this: the first stage's surest findings always count.
 CAP = 0.97
 

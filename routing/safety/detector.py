@@ -77,22 +77,29 @@ def firing(hits: list[Hit], score: float = 0.0, frames: frozenset[str] = frozens
 def _vetoed(bundle: dict, hit: Hit, frames: frozenset[str] = frozenset(), reach: int = 20) -> bool:
     """The model, reading the words around a cue, finds them ordinary (a past event, news, a
     joke); the frames of the message and of the cue's window raise the score it needs."""
-    needed = context.needed(model.VETO, frames | context.window_frames(hit.window)) if model.VETO > 0 else 0.0
-    if needed <= 0:
+    if model.VETO <= 0:
         return False
-    local = hit.window[max(0, hit.start - reach): hit.start + len(hit.cue) + reach]
-    return model.sentence_probability(bundle, local) < needed
+    frames = frames | context.window_frames(hit.window)
+    start, end = max(0, hit.start - reach), hit.start + len(hit.cue)
+    local = hit.window[start: end + reach]
+    if model.sentence_probability(bundle, local) < context.needed(model.VETO, frames):
+        return True
+    if not frames:
+        return False
+    # In an everyday frame the cue's own words do not decide: the model reads the words around
+    # it with the cue blanked out (洒农药 … 幸好人没事 → ordinary; □□ 已经买好了，今晚就喝 → not).
+    blanked = hit.window[start: hit.start] + lexicon.MASK_CHAR * len(hit.cue) + hit.window[end: end + reach]
+    return model.sentence_probability(bundle, blanked) < context.needed(context.CONTEXT_VETO, frames)
 
 
 def _model_finding(sentences: list[str], found: list[float], frames: frozenset[str]) -> int:
     """The sentence the model finds dangerous in its frame (-1 when none): each sentence needs
-    ``model.THRESHOLD`` raised by the message's frames and those of it and the next sentence."""
+    ``model.THRESHOLD`` raised by the message's frames and its own."""
     best = -1
     for i, probability in enumerate(found):
         if probability < model.THRESHOLD or (best >= 0 and probability <= found[best]):
             continue
-        window = "。".join(sentences[i: i + 2])
-        if probability >= context.needed(model.THRESHOLD, frames | context.window_frames(window)):
+        if probability >= context.needed(model.THRESHOLD, frames | context.window_frames(sentences[i])):
             best = i
     return best
 

@@ -231,6 +231,41 @@ async def test_staff_are_told_and_an_unanswered_alert_escalates(aiohttp_client, 
     assert len(staff) == 2 and "升级" in staff[1].text
 
 
+async def test_escalation_climbs_the_duty_roster(aiohttp_client, rasa, db_url) -> None:
+    roster = (("9102",), ("9103", "9104"))
+    client = await aiohttp_client(init_app(_settings(db_url, rasa.url, crisis_notify_telegram=("9101",),
+                                                     crisis_roster=roster)))
+    ws = await client.ws_connect("/ws?conversation=crisis010")
+    await ws.send_json({"type": "message", "id": "r1", "text": "我老公正在打我，门锁着出不去"})
+    await _bots(ws, 1)
+    (alert,) = _query(db_url, select(Alert))
+    m = client.server.app[MESSAGING]
+    watch = CrisisWatch(m.sessions, CrisisScreen(("9101",), roster), minutes=5, deliver=m.deliver)
+    start = datetime.now(UTC)
+    for minutes in (6, 12, 18, 24):  # the third escalation is the last one
+        await asyncio.to_thread(watch.tick, start + timedelta(minutes=minutes))
+
+    def told(chat: str) -> list[str]:
+        rows = _query(db_url, select(OutboxMessage).where(OutboxMessage.conversation_id == f"tg:{chat}")
+                      .order_by(OutboxMessage.id))
+        return [row.text for row in rows]
+
+    assert len(told("9101")) == 1 and "升级" not in told("9101")[0]  # level 1: raised only
+    assert len(told("9102")) == 1 and "第1次" in told("9102")[0]  # level 2: first escalation
+    for chat in ("9103", "9104"):  # level 3: second and third escalations
+        assert [("第2次" in t, "第3次" in t) for t in told(chat)] == [(True, False), (False, True)]
+    levels = [e.payload.get("level") for e in _query(db_url, select(AlertEvent).where(
+        AlertEvent.alert_id == alert.id, AlertEvent.kind == "notified").order_by(AlertEvent.id))]
+    assert levels == [1, 2, 3, 3]
+
+
+def test_an_empty_roster_level_passes_the_escalation_down() -> None:
+    screen = CrisisScreen(("1",), ((), ("3",)))
+    assert [screen.chats_for(n) for n in range(4)] == [("1",), ("1",), ("3",), ("3",)]
+    assert CrisisScreen(("1",)).chats_for(2) == ("1",)  # no roster: the on-duty chats as before
+    assert CrisisScreen().chats_for(1) == ()
+
+
 async def test_a_duplicate_delivery_raises_no_second_alert(aiohttp_client, rasa, db_url) -> None:
     from gateway.inbox import Inbound
 

@@ -44,7 +44,7 @@ CLOSINGS = ("希望有人能看到这条消息。", "我不知道还能找谁。
 DANGER_SOURCES = (
     "danger.tsv", "danger_variants.tsv", "danger_more.tsv", "danger_third.tsv", "danger_fourth.tsv",
     "danger_fifth.tsv", "danger_sixth.tsv", "danger_seventh.tsv", "danger_eighth.tsv",
-    "danger_w1.tsv", "danger_w2.tsv",
+    "danger_w1.tsv", "danger_w2.tsv", "danger_w3.tsv",
 )
 NEGATIVE_SOURCES = (
     "hard_negatives.txt", "hard_negatives_more.txt", "hard_negatives_third.txt",
