@@ -22,7 +22,7 @@ from pathlib import Path
 from routing.safety import context, detector, model
 
 # (model threshold, weight of the "asks about procedure" frame, scale of the other frames)
-GRID = ((0.55, 0.0, 0.0), (0.55, 0.2, 1.0), (0.55, 0.3, 1.5), (0.65, 0.2, 1.0), (0.65, 0.3, 1.5))
+GRID = tuple((t, ask, scale) for t in (0.55, 0.65, 0.75) for ask, scale in ((0.0, 0.0), (0.2, 1.0), (0.3, 1.5)))
 _WRITER = re.compile(r"_(w\d+)$")
 
 

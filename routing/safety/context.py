@@ -3,7 +3,8 @@
 The lexicon and the model read a sentence's words; everyday complaints use the same words in
 frames that make them harmless: a question about which office handles something (想问问…找哪个部门),
 an incident that is over or that hurt nobody (幸好人没事, 已经出院了, 去年…), a hazard reported as a
-hazard (万一…, 有安全隐患), a wish denied (他没有什么极端的想法). Each frame found raises the score the
+hazard (万一…, 有安全隐患), a wish denied (他没有什么极端的想法), someone else's story (新闻, 听说, 直播),
+a consumer complaint (商家, 退款, 售后). Each frame found raises the score the
 first stage must reach before its finding counts: the model's threshold for a sentence, the
 support threshold for a weak cue, the veto for a strong cue. It never removes a finding the
 first stage is very sure of (``CAP``): a person in danger who also asks a question still gets the
@@ -27,8 +28,8 @@ ASK = re.compile(
 # The incident is over, or nobody was hurt.
 SETTLED = re.compile(
     "已经好了|已经没事|没事了|没什么事|没有大碍|没大碍|幸好|还好|好在|幸亏|没出事|没有出事|没出过事|"
-    "没受伤|没有受伤|没伤着|没砸着|没烫着|人没事|没有人受伤|抢救过来|出院|过去了|走出来|后事|遗物|"
-    "去世|过世|往生|已经还清|还清了|认了错|已经分开|离婚了"
+    "没受伤|没有受伤|没伤着|没砸着|没烫着|人没事|没有人受伤|抢救过来|出院|过去了|走出来|"
+    "去世|过世|往生|已经还清|还清了|认了错"
 )
 # A hazard reported as a hazard: it may happen, it has not.
 HAZARD = re.compile(
@@ -42,13 +43,19 @@ PAST = re.compile(
 )
 # The writer says the feared thing is not there.
 DENIED = re.compile(
-    "没有.{0,8}(想法|念头)|没什么.{0,4}(想法|念头)|并没有|不是想|不是要|没想过|不会想不开|没那么严重|不严重"
+    "没有.{0,8}(想法|念头)|没什么.{0,4}(想法|念头)|没想过(自杀|轻生|寻死|不活)|不会想不开|没那么严重|不严重"
 )
+# Someone else's story: the news, a rumour, a video, a game.
+REPORT = re.compile("新闻|报道|听说|据说|谣言|辟谣|网上(说|传)|视频里|电视上|电视剧|小说|游戏里|直播")
+# A consumer complaint about a product or a service.
+CONSUMER = re.compile("商家|客服|退款|退货|质量问题|保修|售后|假货|差评|发票|检测报告")
 FRAMES: dict[str, re.Pattern[str]] = {
-    "settled": SETTLED, "hazard": HAZARD, "past": PAST, "denied": DENIED,
+    "settled": SETTLED, "hazard": HAZARD, "past": PAST, "denied": DENIED, "report": REPORT,
+    "consumer": CONSUMER,
 }
 # How much each frame raises the score a finding needs; chosen on the checks named above.
-WEIGHTS: dict[str, float] = {"ask": 0.2, "settled": 0.2, "hazard": 0.15, "past": 0.1, "denied": 0.2}
+WEIGHTS: dict[str, float] = {"ask": 0.2, "settled": 0.2, "hazard": 0.15, "past": 0.1, "denied": 0.2,
+                             "report": 0.2, "consumer": 0.15}
 # A cue in an everyday frame counts only when the words around it, with the cue blanked out,
 # still read as danger to the model at least this much (raised by the frames).
 CONTEXT_VETO = 0.05
@@ -56,9 +63,12 @@ CONTEXT_VETO = 0.05
 CAP = 0.97
 
 
-def message_frames(prepared: str) -> frozenset[str]:
-    """Frames read from the whole message (the question it asks)."""
-    return frozenset({"ask"}) if ASK.search(prepared) else frozenset()
+def message_frames(prepared: str, sentence: str = "") -> frozenset[str]:
+    """Frames read from the message: ``ask`` when, from the finding's sentence on, it asks about
+    procedure — a message that ends on such a question tells its risky words as background; one
+    that asks first and then speaks of danger ("想问一下押金的事…我昨天已经买了木炭") does not."""
+    start = max(prepared.find(sentence), 0) if sentence else 0
+    return frozenset({"ask"}) if ASK.search(prepared, start) else frozenset()
 
 
 def window_frames(window: str) -> frozenset[str]:

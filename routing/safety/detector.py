@@ -59,27 +59,38 @@ def find_hits(lex: lexicon.Lexicon, parts: list[str]) -> list[Hit]:
     return hits
 
 
-def firing(hits: list[Hit], score: float = 0.0, frames: frozenset[str] = frozenset()) -> list[Hit]:
+def firing(hits: list[Hit], score: float = 0.0, prepared: str = "") -> list[Hit]:
     """Strong hits, plus weak ones when the model, below its own threshold, still finds the
-    message rather dangerous (``model.SUPPORT_THRESHOLD``, raised by the message's frames: a weak
-    cue and a moderate score support each other), or when two different weak cues (not
-    support-only ones) were found."""
+    message rather dangerous (``model.SUPPORT_THRESHOLD``, raised by the frames of the first weak
+    cue: a weak cue and a moderate score support each other), or when two different weak cues
+    (not support-only ones) were found."""
     strong = [h for h in hits if h.rule.strong]
     weak = [h for h in hits if not h.rule.strong]
-    if weak and score >= context.needed(model.SUPPORT_THRESHOLD, frames):
-        return strong + weak
+    if weak:
+        sentence = _cue_sentence(weak[0])
+        frames = context.message_frames(prepared, sentence) | context.window_frames(sentence)
+        if score >= context.needed(model.SUPPORT_THRESHOLD, frames):
+            return strong + weak
     paired = [h for h in weak if not h.rule.support_only]
     if len({h.cue for h in paired}) >= 2:
         return strong + paired
     return strong
 
 
-def _vetoed(bundle: dict, hit: Hit, frames: frozenset[str] = frozenset(), reach: int = 20) -> bool:
+def _cue_sentence(hit: Hit) -> str:
+    """The sentence of its window the cue is in (a window may be two sentences)."""
+    start = hit.window.rfind("。", 0, hit.start) + 1
+    end = hit.window.find("。", hit.start + len(hit.cue))
+    return hit.window[start: end if end >= 0 else len(hit.window)]
+
+
+def _vetoed(bundle: dict, hit: Hit, reach: int = 20) -> bool:
     """The model, reading the words around a cue, finds them ordinary (a past event, news, a
-    joke); the frames of the message and of the cue's window raise the score it needs."""
+    joke); the frames of the cue's own sentence raise the score it needs. (The message's
+    question about procedure does not: an explicit cue in a message that also asks stays.)"""
     if model.VETO <= 0:
         return False
-    frames = frames | context.window_frames(hit.window)
+    frames = context.window_frames(_cue_sentence(hit))
     start, end = max(0, hit.start - reach), hit.start + len(hit.cue)
     local = hit.window[start: end + reach]
     if model.sentence_probability(bundle, local) < context.needed(model.VETO, frames):
@@ -92,14 +103,15 @@ def _vetoed(bundle: dict, hit: Hit, frames: frozenset[str] = frozenset(), reach:
     return model.sentence_probability(bundle, blanked) < context.needed(context.CONTEXT_VETO, frames)
 
 
-def _model_finding(sentences: list[str], found: list[float], frames: frozenset[str]) -> int:
+def _model_finding(prepared: str, sentences: list[str], found: list[float]) -> int:
     """The sentence the model finds dangerous in its frame (-1 when none): each sentence needs
-    ``model.THRESHOLD`` raised by the message's frames and its own."""
+    ``model.THRESHOLD`` raised by its own frames and the message's from it on."""
     best = -1
     for i, probability in enumerate(found):
         if probability < model.THRESHOLD or (best >= 0 and probability <= found[best]):
             continue
-        if probability >= context.needed(model.THRESHOLD, frames | context.window_frames(sentences[i])):
+        frames = context.message_frames(prepared, sentences[i]) | context.window_frames(sentences[i])
+        if probability >= context.needed(model.THRESHOLD, frames):
             best = i
     return best
 
@@ -152,9 +164,8 @@ def detect(text: str) -> DangerVerdict:
     sentences = lexicon.sentences(prepared)
     found = model.probabilities(bundle, sentences)
     score = max(found, default=0.0)
-    frames = context.message_frames(prepared)
-    hits = [h for h in firing(find_hits(lex, parts), score, frames) if not _vetoed(bundle, h, frames)]
-    best = _model_finding(sentences, found, frames) if not hits else -1
+    hits = [h for h in firing(find_hits(lex, parts), score, prepared) if not _vetoed(bundle, h)]
+    best = _model_finding(prepared, sentences, found) if not hits else -1
     if not hits and best < 0:
         return DangerVerdict.safe(score)
     if hits:

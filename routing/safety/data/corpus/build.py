@@ -50,7 +50,7 @@ NEGATIVE_SOURCES = (
     "hard_negatives.txt", "hard_negatives_more.txt", "hard_negatives_third.txt",
     "hard_negatives_fourth.txt", "hard_negatives_fifth.txt", "hard_negatives_sixth.txt",
     "hard_negatives_eighth.txt", "hard_negatives_ninth.txt",
-    "hard_negatives_w1.txt", "hard_negatives_w2.txt",
+    "hard_negatives_w1.txt", "hard_negatives_w2.txt", "hard_negatives_w3.txt",
 )
 
 
