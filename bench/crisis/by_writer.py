@@ -21,8 +21,9 @@ from pathlib import Path
 
 from routing.safety import context, detector, model
 
-# (model threshold, weight of the "asks about procedure" frame, scale of the other frames)
-GRID = tuple((t, ask, scale) for t in (0.55, 0.65, 0.75) for ask, scale in ((0.0, 0.0), (0.2, 1.0), (0.3, 1.5)))
+# (model threshold, weight of the "asks about procedure" frame, scale of the other frames'
+# shipped weights): without the second stage (0, 0), at two thirds of its weights, and as shipped.
+GRID = tuple((t, ask, scale) for t in (0.45, 0.5, 0.55, 0.65) for ask, scale in ((0.0, 0.0), (0.2, 2 / 3), (0.3, 1.0)))
 _WRITER = re.compile(r"_(w\d+)$")
 
 
@@ -49,7 +50,7 @@ def _evaluate(rows: list[dict], held: str, complaints: list[str]) -> dict[str, d
             hit = sum(detector.detect(r["text"]).danger for r in danger)
             alarm = [r for r in safe if detector.detect(r["text"]).danger]
             long_safe = [r for r in safe if r["embedded"]]
-            out[f"{threshold}/{ask}/{scale}"] = {
+            out[f"{threshold}/{ask}/{scale:.2f}"] = {
                 "recall": round(hit / max(len(danger), 1), 4),
                 "false_alarms": round(len(alarm) / max(len(safe), 1), 4),
                 "false_alarms_long": round(sum(r["embedded"] for r in alarm) / max(len(long_safe), 1), 4),

@@ -37,7 +37,7 @@ def main() -> None:
         for threshold, ask, scale in GRID:
             model.THRESHOLD = threshold
             context.WEIGHTS = {k: v * scale for k, v in saved[1].items()} | {"ask": ask}
-            key = f"{threshold}/{ask}/{scale}"
+            key = f"{threshold}/{ask}/{scale:.2f}"
             result[key] = {}
             for name, (danger, everyday) in data.items():
                 hits = [detector.detect(r["text"]).danger for r in danger]

@@ -46,19 +46,20 @@ DENIED = re.compile(
     "没有.{0,8}(想法|念头)|没什么.{0,4}(想法|念头)|没想过(自杀|轻生|寻死|不活)|不会想不开|没那么严重|不严重"
 )
 # Someone else's story: the news, a rumour, a video, a game.
-REPORT = re.compile("新闻|报道|听说|据说|谣言|辟谣|网上(说|传)|视频里|电视上|电视剧|小说|游戏里|直播")
+REPORT = re.compile("新闻|报道|听说|据说|谣言|辟谣|疯传|传言|传闻|网上(说|传)|视频里|电视上|电视剧|小说|游戏里|直播")
 # A consumer complaint about a product or a service.
 CONSUMER = re.compile("商家|客服|退款|退货|质量问题|保修|售后|假货|差评|发票|检测报告")
 FRAMES: dict[str, re.Pattern[str]] = {
     "settled": SETTLED, "hazard": HAZARD, "past": PAST, "denied": DENIED, "report": REPORT,
     "consumer": CONSUMER,
 }
-# How much each frame raises the score a finding needs; chosen on the checks named above.
-WEIGHTS: dict[str, float] = {"ask": 0.2, "settled": 0.2, "hazard": 0.15, "past": 0.1, "denied": 0.2,
-                             "report": 0.2, "consumer": 0.15}
+# How much each frame raises the score a finding needs. Chosen on the leave-one-writer-out check
+# and the exposed development sets (bench/crisis/README.md, third round).
+WEIGHTS: dict[str, float] = {"ask": 0.3, "settled": 0.3, "hazard": 0.225, "past": 0.15, "denied": 0.3,
+                             "report": 0.3, "consumer": 0.225}
 # A cue in an everyday frame counts only when the words around it, with the cue blanked out,
 # still read as danger to the model at least this much (raised by the frames).
-CONTEXT_VETO = 0.05
+CONTEXT_VETO = 0.3
 # No frame lifts the needed score above this: the first stage's surest findings always count.
 CAP = 0.97
 

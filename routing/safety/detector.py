@@ -71,7 +71,9 @@ def firing(hits: list[Hit], score: float = 0.0, prepared: str = "") -> list[Hit]
         frames = context.message_frames(prepared, sentence) | context.window_frames(sentence)
         if score >= context.needed(model.SUPPORT_THRESHOLD, frames):
             return strong + weak
-    paired = [h for h in weak if not h.rule.support_only]
+    # Two weak cues support each other only outside an everyday frame (去年…喘不过气…已经好了).
+    paired = [h for h in weak if not h.rule.support_only
+              and context.lift(context.window_frames(_cue_sentence(h))) <= 0]
     if len({h.cue for h in paired}) >= 2:
         return strong + paired
     return strong
@@ -95,7 +97,7 @@ def _vetoed(bundle: dict, hit: Hit, reach: int = 20) -> bool:
     local = hit.window[start: end + reach]
     if model.sentence_probability(bundle, local) < context.needed(model.VETO, frames):
         return True
-    if not frames:
+    if context.lift(frames) <= 0:
         return False
     # In an everyday frame the cue's own words do not decide: the model reads the words around
     # it with the cue blanked out (洒农药 … 幸好人没事 → ordinary; □□ 已经买好了，今晚就喝 → not).

@@ -32,10 +32,10 @@ ENV_MODEL_DIR = "FENGQIAO_SAFETY_DIR"
 # Probability above which the model alone calls a message dangerous, and the lower score at
 # which it supports a weak lexicon cue (a means, a place, 走投无路 …). SUPPORT_THRESHOLD was chosen
 # on the grouped cross-validation of bench/crisis/cv.py; THRESHOLD was lowered from 0.75 to 0.55
-# in the second round on the leave-one-writer-out check (bench/crisis/by_writer.py), where 0.55
-# with the veto below gave more recall and fewer false alarms than 0.75 without it on both
-# held-out writers (bench/crisis/README.md). A missed crisis costs more than a false alarm.
-THRESHOLD = 0.55
+# in the second round on the leave-one-writer-out check (bench/crisis/by_writer.py), and to 0.5 in
+# the third, where the second stage (routing/safety/context.py) raises it for sentences told in
+# an everyday frame (bench/crisis/README.md). A missed crisis costs more than a false alarm.
+THRESHOLD = 0.5
 SUPPORT_THRESHOLD = 0.45
 # A lexicon cue counts only when the model gives its message at least this score: the lexicon,
 # written from one writer's sentences, fires on other writers' past events, news and jokes
