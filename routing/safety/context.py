@@ -39,7 +39,7 @@ HAZARD = re.compile(
 # The time of the event is past.
 PAST = re.compile(
     "以前|曾经|去年|前年|那年|那次|上次|当年|当时|\\d+年前|几年前|多年前|上个月|上个?礼拜|上周|"
-    "上星期|前几年|前几天|小时候|早年|那时候|年轻时"
+    "上星期|前几年|小时候|早年|那时候|年轻时"
 )
 # The writer says the feared thing is not there.
 DENIED = re.compile(

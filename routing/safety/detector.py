@@ -79,11 +79,13 @@ def firing(hits: list[Hit], score: float = 0.0, prepared: str = "") -> list[Hit]
     return strong
 
 
-def _cue_sentence(hit: Hit) -> str:
-    """The sentence of its window the cue is in (a window may be two sentences)."""
-    start = hit.window.rfind("。", 0, hit.start) + 1
+def _cue_sentence(hit: Hit, reach: int = 20) -> str:
+    """The words around the cue within its sentence (a window may be two sentences; a
+    sentence may be a whole grievance told in one breath, whose past words are not the cue's)."""
+    start = max(hit.window.rfind("。", 0, hit.start) + 1, hit.start - reach)
     end = hit.window.find("。", hit.start + len(hit.cue))
-    return hit.window[start: end if end >= 0 else len(hit.window)]
+    end = min(end if end >= 0 else len(hit.window), hit.start + len(hit.cue) + reach)
+    return hit.window[start:end]
 
 
 def _vetoed(bundle: dict, hit: Hit, reach: int = 20) -> bool:
