@@ -56,7 +56,10 @@ FRAMES: dict[str, re.Pattern[str]] = {
 # How much each frame raises the score a finding needs. Chosen on the leave-one-writer-out check
 # and the exposed development sets (bench/crisis/README.md, third round).
 WEIGHTS: dict[str, float] = {"ask": 0.3, "settled": 0.3, "hazard": 0.225, "past": 0.15, "denied": 0.3,
-                             "report": 0.3, "consumer": 0.225}
+                             "report": 0.3, "consumer": 0.225, "short": 0.45}
+# A sentence this short is too little for the model alone to judge ("在不在", "筭了"): the
+# dialogue's own turns must not alarm, and the rules know the short cries (救命, 不想活了).
+SHORT = 3
 # A cue in an everyday frame counts only when the words around it, with the cue blanked out,
 # still read as danger to the model at least this much (raised by the frames).
 CONTEXT_VETO = 0.3
@@ -75,6 +78,12 @@ def message_frames(prepared: str, sentence: str = "") -> frozenset[str]:
 def window_frames(window: str) -> frozenset[str]:
     """Frames read from the words around a finding (a sentence and its neighbour)."""
     return frozenset(name for name, pattern in FRAMES.items() if pattern.search(window))
+
+
+def sentence_frames(sentence: str) -> frozenset[str]:
+    """Frames of a sentence the model alone finds dangerous: its own, and ``short``."""
+    found = window_frames(sentence)
+    return found | {"short"} if len(sentence) <= SHORT else found
 
 
 def lift(frames: frozenset[str]) -> float:

@@ -114,7 +114,7 @@ def _model_finding(prepared: str, sentences: list[str], found: list[float]) -> i
     for i, probability in enumerate(found):
         if probability < model.THRESHOLD or (best >= 0 and probability <= found[best]):
             continue
-        frames = context.message_frames(prepared, sentences[i]) | context.window_frames(sentences[i])
+        frames = context.message_frames(prepared, sentences[i]) | context.sentence_frames(sentences[i])
         if probability >= context.needed(model.THRESHOLD, frames):
             best = i
     return best

@@ -41,3 +41,13 @@ def test_danger_after_a_question_is_still_danger() -> None:
 def test_a_clear_danger_sentence_is_not_talked_away_by_a_past_word() -> None:
     verdict = check("去年他就打过我一次，现在他又拿着菜刀在砸我家的门，我躲在卫生间里")
     assert verdict.danger and verdict.kind == "violence_now"
+
+
+def test_the_dialogue_s_own_short_turns_do_not_alarm() -> None:
+    from routing.safety import model
+
+    short = [t for t in model.dialogue_sentences() if len(t) <= 8]
+    assert len(short) > 500
+    assert [t for t in short if check(t).danger] == []
+    for turn in ("在不在", "筭了", "我不想留电话", "在本对话里联系我", "不想说"):
+        assert not check(turn).danger, turn
