@@ -57,7 +57,7 @@ class Case(Base):
               "due_date", "assigned_person_id", postgresql_where=text(DESK_WHERE), sqlite_where=text(DESK_WHERE)),
         Index("ix_cases_desk_due", "county_code", "due_date", "id", "status", "risk_level", "assigned_person_id",
               "location_code", "body_id", postgresql_where=text(DESK_WHERE), sqlite_where=text(DESK_WHERE)),
-        Index("ix_cases_hotspot", "category_l2", "created_at"),
+        Index("ix_cases_hotspot_place", "category_l2", "location_code", "created_at"),  # 0015
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
