@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
+from sqlalchemy.dialects.postgresql import dml as pg_insert
+from sqlalchemy.dialects.sqlite import dml as sqlite_insert
 from sqlalchemy.orm import Session
 
 from routing.centre.tables import CentreAlert, CentreAlertEvent, CentreAlertMember
@@ -84,13 +86,11 @@ def find(session: Session, key: str) -> CentreAlert | None:
     return session.execute(select(CentreAlert).where(CentreAlert.key == key)).scalar()
 
 
-def _insert_once(session: Session):  # type: ignore[no-untyped-def]
+def _insert_once(session: Session) -> pg_insert.Insert | sqlite_insert.Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` for the database at hand (PostgreSQL or SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(CentreAlert).on_conflict_do_nothing(index_elements=["key"])
+        return pg_insert.insert(CentreAlert).on_conflict_do_nothing(index_elements=["key"])
+    return sqlite_insert.insert(CentreAlert).on_conflict_do_nothing(index_elements=["key"])
 
 
 def raise_alert(session: Session, new: NewAlert, members: list[int] = (), actor: str = "system",  # type: ignore[assignment]
