@@ -129,7 +129,12 @@ def record_from(values: tuple[Any, ...], geo: bool = False, personal: bool = Fal
 
 def notice(case_number: str, body: str | None, tier: str | None, due: date | None) -> str:
     """Return the service notice: who handles the case and by when."""
-    text = f"已受理，编号{case_number}。承办单位：{body or '待分派'}"
+    return f"已受理，编号{case_number}。{_notice_tail(body, tier, due)}"
+
+
+@lru_cache(maxsize=4096)
+def _notice_tail(body: str | None, tier: str | None, due: date | None) -> str:
+    text = f"承办单位：{body or '待分派'}"
     if tier:
         text += f"（{tier}）"
     return text + (f"，办理期限：{due.isoformat()}。" if due else "，依法定期限办理。")
