@@ -37,12 +37,12 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer preflights; add the CORS headers to every answer (errors included)."""
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         wanted = request.headers["Access-Control-Request-Method"].upper()
-        response = web.Response(status=204 if wanted in ("GET", "POST", "HEAD") else 405)
-        response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
-        response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
-        response.headers["Access-Control-Max-Age"] = MAX_AGE
-        _headers(response)
-        return response
+        preflight = web.Response(status=204 if wanted in ("GET", "POST", "HEAD") else 405)
+        preflight.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+        preflight.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+        preflight.headers["Access-Control-Max-Age"] = MAX_AGE
+        _headers(preflight)
+        return preflight
     try:
         response = await handler(request)
     except web.HTTPException as exc:

@@ -64,12 +64,12 @@ def lean_select(geo: bool, personal: bool) -> Select[Any]:
         if name in ("created_at", "updated_at"):
             columns.append(w3c_cst(getattr(Case, name)).label(name))
         elif name == "narrative_original":
-            columns.append(Case.narrative_original if personal else null().label(name))
+            columns.append(Case.narrative_original.expression if personal else null().label(name))
         elif name in META:
             wanted = geo if name in ("lat", "long") else personal
-            columns.append(getattr(ApiCaseMeta, name) if wanted else null().label(name))
+            columns.append(getattr(ApiCaseMeta, name).expression if wanted else null().label(name))
         else:
-            columns.append(getattr(Case, name))
+            columns.append(getattr(Case, name).expression)
     query = select(*columns, Case.created_at.label(SORT[0]), Case.id.label(SORT[1]))
     if geo or personal:
         query = query.outerjoin(ApiCaseMeta, ApiCaseMeta.case_id == Case.id)
