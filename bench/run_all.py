@@ -24,6 +24,7 @@ HEAVY = [
     ["bench/sweep_bench.py"],
     ["bench/chat_load.py"],
     ["bench/console_queue_bench.py"],
+    ["bench/open311_bench.py", "--cases", "1000000", "--runs", "40"],
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
@@ -59,7 +60,7 @@ def make_policy(rules: str = "stricter", sessions: sessionmaker | None = None,
                              workload=workload, received_on=today, rules=rules, calendar=calendar)
         except (RoutingError, DeadlineError):
             return _fallback(draft, register.due, notice, rules, calendar)
-        extra = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
+        extra: list[tuple[str, str, dict[str, Any]]] = [("risk_assessed", assessed.explanation(), {"level": assessed.level})]
         if decision.grid_skipped:
             extra.append(("grid_not_admitted", "网格事务准入清单：该事项不交网格员办理",
                           {"grid_body": decision.grid_skipped, "dispute_type": draft.dispute_type,

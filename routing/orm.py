@@ -42,6 +42,10 @@ class CaseCounter(Base):
 DESK_STATUSES = ("accepted", "assigned", "handling", "mediating", "reception_booked", "escalated",
                  "review", "recheck", "follow_up")
 DESK_WHERE = "status IN (" + ", ".join(f"'{s}'" for s in DESK_STATUSES) + ")"
+# GeoReport's "open" (routing.open311.fields.statuses_for({"open"}); a test keeps them equal).
+API_OPEN_STATUSES = ("accepted", "assigned", "escalated", "handling", "mediating", "reception_booked", "recheck",
+                     "review")
+API_OPEN_WHERE = "status IN (" + ", ".join(f"'{s}'" for s in API_OPEN_STATUSES) + ")"
 
 
 class Case(Base):
@@ -57,7 +61,10 @@ class Case(Base):
               "due_date", "assigned_person_id", postgresql_where=text(DESK_WHERE), sqlite_where=text(DESK_WHERE)),
         Index("ix_cases_desk_due", "county_code", "due_date", "id", "status", "risk_level", "assigned_person_id",
               "location_code", "body_id", postgresql_where=text(DESK_WHERE), sqlite_where=text(DESK_WHERE)),
-        Index("ix_cases_hotspot", "category_l2", "created_at"),
+        Index("ix_cases_hotspot_place", "category_l2", "location_code", "created_at"),  # 0015
+        # Open311 ``status=open`` lists, newest first (0015): the open cases only.
+        Index("ix_cases_open_created", "created_at", "id", postgresql_where=text(API_OPEN_WHERE),
+              sqlite_where=text(API_OPEN_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -61,7 +61,7 @@ def _filter(request: web.Request, me: Principal) -> desk.DeskFilter:
                            channel=q.get("channel", "")[:16], date_from=_date(q.get("from")), date_to=_date(q.get("to")))
 
 
-def _link(flt: desk.DeskFilter, **extra: str) -> str:
+def _link(flt: desk.DeskFilter, **extra: str | None) -> str:
     from urllib.parse import urlencode
 
     return "/console/centre/cases?" + urlencode({**flt.query_args(), **{k: v for k, v in extra.items() if v is not None}})

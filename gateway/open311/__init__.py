@@ -10,6 +10,7 @@ from datetime import date
 from aiohttp import web
 
 from gateway.open311 import openapi, views
+from gateway.open311.cors import cors
 from gateway.open311.delivery import WebhookSender, run_sender
 from gateway.open311.keys import API, LIFE, LIMITER
 from gateway.open311.limits import RateLimiter
@@ -25,7 +26,7 @@ PREFIX = "/open311/v2"
 def build(database_url: str, rules: str, *, today: Callable[[], date] = utc_today, sender: bool = True,
           allow_loopback: bool = False, retry_scale: float = 1.0, interval: float = 1.0) -> web.Application:
     """Build the sub-application (the API; the webhook sender when `sender`)."""
-    api = web.Application(middlewares=[views.spec_errors])
+    api = web.Application(middlewares=[cors, views.spec_errors])
 
     async def state(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(database_url)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import orjson
 from aiohttp import web
 
 JSON_TYPE = "application/json"
@@ -53,8 +53,8 @@ def respond(fmt: str, root: str, value: Any, status: int = 200, headers: dict[st
     if fmt == "xml":
         return web.Response(body=to_xml(root, value), status=status, content_type=XML_TYPE, charset="utf-8",
                             headers=headers)
-    body = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return web.Response(text=body, status=status, content_type=JSON_TYPE, charset="utf-8", headers=headers)
+    body = orjson.dumps(value)  # UTF-8, compact, as json.dumps(ensure_ascii=False) but several times faster
+    return web.Response(body=body, status=status, content_type=JSON_TYPE, charset="utf-8", headers=headers)
 
 
 def errors(fmt: str, status: int, description: str, headers: dict[str, str] | None = None) -> web.Response:

@@ -34,10 +34,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
          "read_audit"}
     ),
     "reception": frozenset({"view_region", "work", "reception", "reveal_pii", "takeover"}),
-    "centre": frozenset(
-        {"view_region", "assign", "transfer", "escalate", "reveal_pii", "read_audit", "reception",
-         "takeover", "work"}
-    ),
+    # The centre watches and supervises; it does not work cases (issue 12: read-only on cases).
+    # Its own actions (alert loop, 挂牌督办) are gated by role on /console/centre, not here.
+    "centre": frozenset({"view_region", "reveal_pii", "read_audit"}),
     "admin": frozenset({"view_region", "read_audit", "manage_users"}),
 }
 TOTP_ROLES: frozenset[str] = frozenset({"director", "centre", "admin"})

@@ -397,13 +397,15 @@ def workload(session: Session, flt: DeskFilter) -> list[Load]:
          .group_by(Case.assigned_person_id, Case.body_id))
     counts = list(session.execute(q))
     names = {p.id: p.name for p in orgs.people}
-    missing = sorted({pid for pid, _b, _n in counts if pid not in names})
+    missing = sorted({pid for pid, _b, _n in counts if pid is not None and pid not in names})
     if missing:  # console accounts and people no longer in the data: the name the case carries
-        names.update(session.execute(select(Case.assigned_person_id, func.max(Case.assigned_person_name))
-                                     .where(Case.assigned_person_id.in_(missing))
-                                     .group_by(Case.assigned_person_id)).all())
+        names.update((pid, name or pid) for pid, name in session.execute(
+            select(Case.assigned_person_id, func.max(Case.assigned_person_name))
+            .where(Case.assigned_person_id.in_(missing)).group_by(Case.assigned_person_id)) if pid is not None)
     out = []
     for pid, body_id, n in counts:
+        if pid is None:  # the query excludes them; the type does not know
+            continue
         body = orgs.bodies.get(body_id or "")
         out.append(Load(pid, names.get(pid) or pid, body.name if body else (body_id or ""), n,
                         capacity.get(pid, default)))

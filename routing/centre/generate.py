@@ -210,7 +210,7 @@ def _bump_sequence(sessions: sessionmaker) -> None:
 def _plant(rng: random.Random, leaves: list[str], plan: Plan) -> list[dict[str, Any]]:
     """Planted hotspots: a few clusters of one problem in one township within the last days."""
     out: list[dict[str, Any]] = []
-    towns = sorted({places.hotspot_place(code, None) for code in leaves} - {None})  # type: ignore[arg-type]
+    towns = sorted({town for code in leaves if (town := places.hotspot_place(code, None)) is not None})
     for h in range(min(plan.hotspots, len(towns))):
         town = towns[(h * 7) % len(towns)]
         villages = [c for c in leaves if places.hotspot_place(c, None) == town]

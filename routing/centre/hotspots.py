@@ -123,7 +123,7 @@ def detect(session: Session, case: Case, cfg: CentreConfig | None = None, now: d
     new = NewAlert(key=key, kind="hotspot", severity="red" if group else "orange",
                    title=_title(len(ids), place, problem, group), county_code=case.county_code,
                    division_code=place, place_label=places.label(place), problem=problem_label(problem)[:64])
-    alert, created = raise_alert(session, new, members=ids)
+    alert, created = raise_alert(session, new, members=ids, looked_up=True)
     if not created:
         for case_id in ids:
             add_member(session, alert, case_id)

@@ -101,7 +101,9 @@ def recount(session: Session, region: str, today: date, chunk: int = 2000) -> tu
 
     names = {b.name: b.id for b in load_orgs().bodies.values()}
     horizon = desk.near_horizon(today)
-    total, by_div, by_body = desk.Counts(), defaultdict(desk.Counts), defaultdict(desk.Counts)
+    total = desk.Counts()
+    by_div: defaultdict[str, desk.Counts] = defaultdict(desk.Counts)
+    by_body: defaultdict[str, desk.Counts] = defaultdict(desk.Counts)
     ids = list(session.execute(select(Case.id).where(desk.region_condition(region)).order_by(Case.id)).scalars())
     sup = desk.supervision_condition(session)
     supervised = set(session.execute(select(Case.id).where(sup, desk.region_condition(region))).scalars())

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, DateTime, Integer, func, insert, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import dml as pg_insert
+from sqlalchemy.dialects.sqlite import dml as sqlite_insert
 from sqlalchemy.orm import Session
 
 from routing.centre.tables import CentreAlert, CentreAlertEvent, CentreAlertMember
@@ -85,33 +87,72 @@ def find(session: Session, key: str) -> CentreAlert | None:
     return session.execute(select(CentreAlert).where(CentreAlert.key == key)).scalar()
 
 
+def _insert_once(session: Session) -> pg_insert.Insert | sqlite_insert.Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the database at hand (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert.insert(CentreAlert).on_conflict_do_nothing(index_elements=["key"])
+    return sqlite_insert.insert(CentreAlert).on_conflict_do_nothing(index_elements=["key"])
+
+
 def raise_alert(session: Session, new: NewAlert, members: list[int] = (), actor: str = "system",  # type: ignore[assignment]
-                at: datetime | None = None) -> tuple[CentreAlert, bool]:
+                at: datetime | None = None, *, looked_up: bool = False) -> tuple[CentreAlert, bool]:
     """Raise the alert once: return it and whether this call created it.
 
-    A concurrent raise of the same key loses on the unique key and gets the winner's alert.
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (no savepoint): a concurrent raise of the
+    same key inserts nothing and gets the winner's alert. The alert carries its member count from
+    the start, and its members go in one bulk insert (a filing that opens a hotspot pays for five
+    statements in all, see ``routing.centre.hotspots``).
+
+    Args:
+        looked_up: the caller has just looked the key up and found nothing (skip the lookup).
     """
-    existing = find(session, new.key)
-    if existing is not None:
-        return existing, False
+    if not looked_up:
+        existing = find(session, new.key)
+        if existing is not None:
+            return existing, False
     now = at or utcnow()
-    alert = CentreAlert(key=new.key, kind=new.kind, severity=new.severity, state="open", title=new.title,
-                        county_code=new.county_code, division_code=new.division_code, case_id=new.case_id,
-                        body_id=new.body_id, place_label=new.place_label, problem=new.problem, level=new.level,
-                        member_count=0, created_at=now, last_member_at=now)
-    try:
-        with session.begin_nested():
-            session.add(alert)
-            session.flush()
-    except IntegrityError:
-        return find(session, new.key), False  # type: ignore[return-value]
-    step(session, alert, "raised", actor, new.title, {"kind": new.kind, "severity": new.severity}, at=now)
     ids = list(dict.fromkeys([*members, *([new.case_id] if new.case_id else [])]))
+    values = {"key": new.key, "kind": new.kind, "severity": new.severity, "state": "open", "title": new.title,
+              "county_code": new.county_code, "division_code": new.division_code, "case_id": new.case_id,
+              "body_id": new.body_id, "place_label": new.place_label, "problem": new.problem, "level": new.level,
+              "member_count": len(ids), "created_at": now, "last_member_at": now}
+    payload = {"kind": new.kind, "severity": new.severity}
+    if session.get_bind().dialect.name == "postgresql":
+        alert = _raise_in_one_statement(session, values, ids, actor, new.title, payload, now)
+        if alert is None:  # lost the race on the unique key
+            return find(session, new.key), False  # type: ignore[return-value]
+        return alert, True
+    alert = session.scalars(_insert_once(session).values(**values).returning(CentreAlert),
+                            execution_options={"populate_existing": True}).first()
+    if alert is None:  # lost the race on the unique key
+        return find(session, new.key), False  # type: ignore[return-value]
+    step(session, alert, "raised", actor, new.title, payload, at=now)
     if ids:  # a new alert has no members yet: one bulk insert
         session.execute(insert(CentreAlertMember), [{"alert_id": alert.id, "case_id": i, "joined_at": now}
                                                     for i in ids])
-        alert.member_count = len(ids)
     return alert, True
+
+
+def _raise_in_one_statement(session: Session, values: dict[str, Any], ids: list[int], actor: str, reason: str,
+                            payload: dict[str, Any], now: datetime) -> CentreAlert | None:
+    """PostgreSQL: the alert, its 'raised' step and its members in one round trip (data-modifying
+    CTEs), instead of three; None when a concurrent raise holds the key."""
+    at = literal(now, DateTime(timezone=True))
+    alert = (_insert_once(session).values(**values)
+             .returning(*CentreAlert.__table__.c).cte("raised_alert"))
+    raised = insert(CentreAlertEvent).from_select(
+        ["alert_id", "kind", "actor", "reason", "payload", "created_at"],
+        select(alert.c.id, literal("raised"), literal(actor), literal(reason), literal(payload, JSON), at),
+    ).cte("raised_step")
+    query = select(*alert.c).add_cte(raised)
+    if ids:
+        joined = insert(CentreAlertMember).from_select(
+            ["alert_id", "case_id", "joined_at"],
+            select(alert.c.id, func.unnest(literal(ids, ARRAY(Integer))), at),
+        ).cte("raised_members")
+        query = query.add_cte(joined)
+    return session.scalars(select(CentreAlert).from_statement(query),
+                           execution_options={"populate_existing": True}).first()
 
 
 def add_member(session: Session, alert: CentreAlert, case_id: int, at: datetime | None = None,

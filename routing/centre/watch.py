@@ -51,7 +51,7 @@ def _linked_in_session(session: Session, case: Case) -> list[str] | None:
     if not any(o.kind == "filed" or (o.kind == "status_changed" and (o.payload or {}).get("action") == "accept")
                for o in mine):
         return None
-    return [(o.payload or {}).get("linked_case") for o in mine if o.kind == "repeat_linked"]
+    return [str(linked) for o in mine if o.kind == "repeat_linked" and (linked := (o.payload or {}).get("linked_case"))]
 
 
 def repeat_on_closed(session: Session, case: Case) -> bool:

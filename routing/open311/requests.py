@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from routing.accounts.models import AuditEntry
 from routing.intake import Analysis, analyse
-from routing.open311.fields import COLUMNS, notice, record_from, statuses_for
+from routing.open311.fields import notice, record_from, statuses_for
 from routing.open311.filing import (
     MAX_DESCRIPTION,
     ApiError,
@@ -33,6 +33,7 @@ from routing.open311.filing import (
     parse_w3c,
 )
 from routing.open311.keys import Client
+from routing.open311.listing import SORT, lean_select
 from routing.open311.services import catalogue
 from routing.open311.tables import ApiCaseMeta, ApiIdempotency
 from routing.orm import Case, CaseEvent, utcnow
@@ -121,11 +122,6 @@ class Open311:
         return answer
 
     # ------------------------------------------------------------------ reading
-    @staticmethod
-    def _columns():  # type: ignore[no-untyped-def]
-        meta = {"lat", "long", "media_url"}
-        return tuple(getattr(ApiCaseMeta if name in meta else Case, name) for name in COLUMNS)
-
     def window(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
         """Return the requested_datetime window of a list query (≤ 90 days; default: the last 90).
 
@@ -155,7 +151,9 @@ class Open311:
         Raises:
             ApiError: 400 for a bad window.
         """
-        base = select(*self._columns(), Case.id).outerjoin(ApiCaseMeta, ApiCaseMeta.case_id == Case.id)
+        geo = bool(client and client.can("geo"))
+        personal = bool(client and client.can("personal"))
+        base = lean_select(geo, personal)
         if ids:
             query = base.where(Case.case_number.in_([i.strip().upper() for i in ids[:MAX_RESULTS]]))
         else:
@@ -167,10 +165,12 @@ class Open311:
             query = self._by_services(base, codes) if codes else base
             if query is None:
                 return []
-        query = query.order_by(query.selected_columns.created_at.desc(), query.selected_columns.id.desc()).limit(MAX_RESULTS)
-        with self.sessions() as session:
-            rows = session.connection().execute(query).fetchall()  # Core rows: the list is read-only
-        return self._records(client, [r[:-1] for r in rows])
+        newest = query.selected_columns
+        query = query.order_by(newest[SORT[0]].desc(), newest[SORT[1]].desc()).limit(MAX_RESULTS)
+        # a plain read: no transaction to open and roll back, no ORM (Core rows)
+        with self.sessions.kw["bind"].connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            rows = conn.execute(query).fetchall()
+        return self._records(client, [r[:-len(SORT)] for r in rows])
 
     @staticmethod
     def _by_services(base: Any, codes: list[str]) -> Any:

@@ -55,3 +55,38 @@ def test_bounced_and_overdue_cases_are_raised_once_by_the_sweep(stack) -> None:
     assert out.raised["bounced"] == 1 and out.raised["overdue"] == 1
     again = centre_pass(life._sessions, stack.today.day, datetime.now(UTC))
     assert again.raised == {"overdue": 0, "bounced": 0, "baoan_overdue": 0, "hotspot": 0}
+
+
+def test_two_raises_of_one_key_at_once_make_one_alert(stack) -> None:
+    """Two transactions raise the same key: one alert, one 'raised' step, the loser gets the winner's."""
+    import threading
+
+    from routing.centre.tables import CentreAlertEvent
+    from routing.centre.warnings import NewAlert, raise_alert
+
+    new = NewAlert(key="hotspot:330681104000:l2:race", kind="hotspot", severity="orange", title="race",
+                   county_code="330681", division_code="330681104000")
+    sessions = stack.life._sessions
+    first = sessions()
+    won, created = raise_alert(first, new, looked_up=True)  # holds the key, uncommitted
+    assert created
+    out: list[tuple[int, bool]] = []
+
+    def second() -> None:
+        with sessions() as s:
+            alert, made = raise_alert(s, new, looked_up=True)  # waits for the first to commit (PostgreSQL)
+            out.append((alert.id, made))
+            s.commit()
+
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(0.5)  # the second writer waits (a row lock on PostgreSQL, the busy timeout on SQLite)
+    first.commit()
+    won_id = won.id
+    first.close()
+    t.join(30)
+    assert out == [(won_id, False)]
+    with sessions() as s:
+        assert s.execute(select(CentreAlert.id).where(CentreAlert.key == new.key)).scalars().all() == [won_id]
+        assert s.execute(select(CentreAlertEvent.kind).where(CentreAlertEvent.alert_id == won_id)).scalars().all() \
+            == ["raised"]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from routing.accounts.models import AuditEntry
+from routing.open311.fields import w3c
 from routing.orm import Case, CaseEvent
 from tests.open311.conftest import FENGQIAO, NOISE, SERVICE, Api, form
 
@@ -182,6 +183,9 @@ async def test_get_requests_public_fields_and_filters(api: Api, fmt: str) -> Non
     assert one["status"] == "open" and one["service_code"] == SERVICE and one["agency_responsible"]
     assert W3C_CST.match(one["requested_datetime"]) and W3C_CST.match(one["updated_datetime"])
     assert W3C_CST.match(one["expected_datetime"])
+    with api.sessions() as s:  # the database's formatting (routing.open311.listing) equals Python's
+        row = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+        assert (one["requested_datetime"], one["updated_datetime"]) == (w3c(row.created_at), w3c(row.updated_at))
     assert one["address"] == "浙江省绍兴市诸暨市枫桥镇"
     assert not one["description"] and "lat" not in one and "long" not in one
     assert NOISE not in str(found)

@@ -202,3 +202,51 @@ async def test_the_city_centre_sees_what_the_county_left_unacknowledged(client, 
     page = await (await client.get("/console/centre")).text()
     assert f"/console/centre/alerts/{alert_id}" in page and "已上报上一级中心" in page
     assert (await client.get(f"/console/centre/alerts/{alert_id}")).status == 200
+
+
+CASE_WORK = (  # (path suffix, form) — every way the console changes a case
+    ("notes", {"body": "中心的批注"}),
+    ("contacts", {"method": "phone", "summary": "中心打电话"}),
+    ("mediations", {"summary": "中心调解"}),
+    ("agreements", {"terms": "中心协议"}),
+    ("action", {"action": "claim"}),
+    ("action", {"action": "assign", "target": "med.a"}),
+    ("action", {"action": "transfer", "target": "med.a", "reason": "转办"}),
+    ("action", {"action": "escalate", "reason": "上报"}),
+    ("action", {"action": "start_handling"}),
+    ("action", {"action": "resolve"}),
+    ("action", {"action": "close"}),
+    ("takeover", {}),
+    ("handback", {}),
+)
+
+
+def _events(world, number: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with world.sessions() as s:
+        case_id = s.execute(select(Case.id).where(Case.case_number == number)).scalar_one()
+        return list(s.execute(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)).scalars())
+
+
+async def test_the_centre_reads_cases_but_cannot_work_them(client, world) -> None:
+    own = _file(world, draft("物业不修电梯两个月", "诸暨市枫桥镇", PROPERTY, user="web:ro1", dispute_type="property_mgmt"))
+    other = _file(world, draft("老板拖欠工资", "浦江县白马镇", user="web:ro2"))
+    before = {n: _events(world, n) for n in (own, other)}
+    await login(client, "centre.zj", code=totp_now())
+    page = await client.get(f"/console/cases/{own}")
+    html = await page.text()
+    assert page.status == 200 and own in html
+    assert 'name="action"' not in html and "/notes" not in html  # no forms to work the case
+    for suffix, form in CASE_WORK:
+        assert await _post(client, f"/console/cases/{own}/{suffix}", form, f"/console/cases/{own}") == 403, suffix
+        assert await _post(client, f"/console/cases/{other}/{suffix}", form, "/console/centre") == 404, suffix
+    token = await csrf_of(client, f"/console/cases/{own}")
+    for number, status in ((own, 403), (other, 404)):  # the live reply takes JSON
+        reply = await client.post(f"/console/cases/{number}/reply", json={"text": "您好"},
+                                  headers={"X-CSRF-Token": token})
+        assert reply.status == status, number
+    assert await _post(client, "/console/reception/days", {"date": TODAY.isoformat(), "leader": "某"},
+                       "/console/centre") == 403
+    assert {n: _events(world, n) for n in (own, other)} == before  # nothing changed on either case
+    # the centre's own actions on the same case still work: 挂牌督办
+    assert await _post(client, "/console/centre/supervisions", {"target": "case", "case_number": own,
+                                                                "reason": "群众多次催办"}, "/console/centre") == 303
