@@ -105,7 +105,7 @@ def _action(ev: EventRecord) -> str:
 
 def derive(case: CaseRecord) -> CaseFacts:
     """Read one case's events (in order) into its facts and anchor dates."""
-    evs = sorted(case.events, key=lambda e: e.at)
+    evs = case.events  # in the log's order (seq)
     flags: set[str] = set()
     anchors: dict[str, date] = {}
     if not evs:

@@ -1,0 +1,114 @@
+"""Precomputed monthly tallies (``rate_monthly``): refreshed from the event log, added up on reading.
+
+``refresh`` recomputes whole months county by county (idempotent: a month's rows are replaced).
+``read`` adds rows up per township, county or body for a region and months; it never reads cases,
+so the public page and the report's ranking stay fast at a million cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from routing.centre import places
+from routing.rates.compute import Figure, tallies
+from routing.rates.definitions import RateBook, load_rates
+from routing.rates.facts import derive
+from routing.rates.store import load
+from routing.rates.tables import RateMonthly, RateRefresh
+
+
+def counties_of(region: str) -> list[str]:
+    """The counties at or below a region (the region's own county when it is below one)."""
+    div = places.division(region)
+    if div is None:
+        return []
+    if div.level in ("province", "city", "county"):
+        return sorted(c for c in places.covered(region) if (d := places.division(c)) and d.level == "county")
+    county = places.index().county_of(region)
+    return [county.code] if county else []
+
+
+def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
+            book: RateBook | None = None) -> int:
+    """Recompute the tallies of ``months`` for every county of ``region``; return the cases read."""
+    book = book or load_rates()
+    months = sorted(set(months))
+    total = 0
+    for county in counties_of(region):
+        with sessions.begin() as s:
+            recs = load(s, county, months)
+            total += len(recs)
+            rows = [{"rate_id": k[0], "month": k[1], "county_code": k[2] or county, "township": k[3],
+                     "body_id": k[4], "category": k[5], "numerator": v[0], "denominator": int(v[1])}
+                    for k, v in tallies([derive(r) for r in recs], book).items() if k[1] in months]
+            s.execute(delete(RateMonthly).where(RateMonthly.county_code == county, RateMonthly.month.in_(months)))
+            if rows:
+                s.execute(insert(RateMonthly), rows)
+    with sessions.begin() as s:
+        for m in months:
+            row = s.get(RateRefresh, m)
+            if row is None:
+                s.add(RateRefresh(month=m, cases=total))
+            else:
+                row.cases = total
+                row.computed_at = func.now()
+    return total
+
+
+def _where(region: str) -> list:  # type: ignore[type-arg]
+    div = places.division(region)
+    if div is None:
+        return [RateMonthly.county_code == "__none__"]
+    if div.level in ("province", "city", "county"):
+        return [RateMonthly.county_code.in_(counties_of(region))]
+    return [RateMonthly.township.in_(sorted(places.covered(region)))]
+
+
+@dataclass
+class Table:
+    """Figures per group (township, county, body or the whole region) and month."""
+
+    figures: dict[tuple[str, str], dict[str, Figure]]  # (group, month) -> rate id -> figure
+    extra: dict[tuple[str, str], dict[str, float]]
+
+
+def read(session: Session, region: str, months: Iterable[str], by: str = "region",
+         book: RateBook | None = None, category: str = "", body: str = "") -> Table:
+    """Add up the monthly rows of ``region`` in ``months`` grouped ``by`` region | county | township | body."""
+    book = book or load_rates()
+    months = sorted(set(months))
+    group = {"region": None, "county": RateMonthly.county_code, "township": RateMonthly.township,
+             "body": RateMonthly.body_id}[by]
+    cols = [RateMonthly.month, RateMonthly.rate_id, func.sum(RateMonthly.numerator),
+            func.sum(RateMonthly.denominator)]
+    keys = [RateMonthly.month, RateMonthly.rate_id]
+    if group is not None:
+        cols.insert(0, group)
+        keys.insert(0, group)
+    conds = [*_where(region), RateMonthly.month.in_(months)]
+    if category:
+        conds.append(RateMonthly.category == category)
+    if body:
+        conds.append(RateMonthly.body_id == body)
+    figs: dict[tuple[str, str], dict[str, Figure]] = {}
+    extra: dict[tuple[str, str], dict[str, float]] = {}
+    ids = set(book.ids)
+    for row in session.execute(select(*cols).where(*conds).group_by(*keys)):
+        g, month, rid, num, den = (row if group is not None else (region, *row))
+        key = (g, month)
+        if rid in ids:
+            slot = figs.setdefault(key, {r.id: Figure(r) for r in book.rates})
+            slot[rid].add(float(num or 0), int(den or 0))
+        else:
+            extra.setdefault(key, {})[rid] = float(num or 0)
+    for key, ex in extra.items():
+        slot = figs.setdefault(key, {r.id: Figure(r) for r in book.rates})
+        for name, n in ex.items():
+            rid, _, fact = name.partition(".")
+            if rid in slot:
+                slot[rid].extra[fact] = int(n)
+    return Table(figs, extra)
