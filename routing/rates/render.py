@@ -21,6 +21,7 @@ from routing.centre.warnings import STATE_LABELS
 from routing.db import REPO_ROOT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+ASSETS = Path(__file__).resolve().parent / "assets"  # report.css, report.js, public.js (served at /assets/)
 ECHARTS_JS = REPO_ROOT / "vendor" / "node_modules" / "echarts" / "dist" / "echarts.min.js"
 ECHARTS_URL = "/vendor/echarts.min.js"
 FORMATS = ("html", "pdf", "xlsx", "csv")
@@ -71,7 +72,12 @@ def html(d: dict[str, Any], *, standalone: bool = False, link: Callable[[str], s
         inline = path.read_text(encoding="utf-8").replace("</script", "<\\/script")
     return _env().get_template("report.html").render(
         d=d, num=_num, pct_change=_pct_change, states=STATE_LABELS, chart_json=chart_data(d), link=link,
-        echarts_inline=inline, echarts_src=echarts_src)
+        echarts_inline=inline, echarts_src=echarts_src, standalone=standalone,
+        assets={"css": _asset("report.css"), "js": _asset("report.js").replace("</script", "<\\/script")})
+
+
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
 
 
 def csv_text(d: dict[str, Any]) -> str:
