@@ -41,12 +41,17 @@ def score(fig: Figure) -> float | None:
 def index_of(figs: dict[str, Figure], weights: Weights | None = None) -> float | None:
     """The index (0–100) of one place and month, or None when too few rates have a sample."""
     w = weights or load_weights()
-    total = sum(w.weights.values())
-    got = [(w.weights[rid], s) for rid, fig in figs.items() if rid in w.weights and (s := score(fig)) is not None]
-    used = sum(x for x, _ in got)
+    total = used = acc = 0.0
+    for rid, weight in w.weights.items():
+        total += weight
+        fig = figs.get(rid)
+        s = score(fig) if fig is not None else None
+        if s is not None:
+            used += weight
+            acc += weight * s
     if not total or used < w.min_weight_share * total:
         return None
-    return round(100.0 * sum(x * s for x, s in got) / used, 1)
+    return round(100.0 * acc / used, 1)
 
 
 @dataclass(frozen=True)

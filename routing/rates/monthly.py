@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.centre import places
-from routing.rates.compute import Figure, tallies
+from routing.rates.compute import Figure, Key, tallies
 from routing.rates.definitions import RateBook, load_rates
 from routing.rates.facts import derive
 from routing.rates.store import load
@@ -32,6 +32,19 @@ def counties_of(region: str) -> list[str]:
     return [county.code] if county else []
 
 
+ALL = "*"  # body_id and category of a township's total row (what the public page and the ranking read)
+
+
+def rollup(fine: dict[Key, list[float]]) -> dict[Key, list[float]]:
+    """Township totals over bodies and categories: one row per (rate, month, county, township)."""
+    out: dict[Key, list[float]] = {}
+    for (rid, month, county, town, _body, _cat), (num, den) in fine.items():
+        t = out.setdefault((rid, month, county, town, ALL, ALL), [0.0, 0.0])
+        t[0] += num
+        t[1] += den
+    return out
+
+
 def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
             book: RateBook | None = None) -> int:
     """Recompute the tallies of ``months`` for every county of ``region``; return the cases read."""
@@ -42,9 +55,10 @@ def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
         with sessions.begin() as s:
             recs = load(s, county, months)
             total += len(recs)
+            fine = {k: v for k, v in tallies([derive(r) for r in recs], book).items() if k[1] in months}
             rows = [{"rate_id": k[0], "month": k[1], "county_code": k[2] or county, "township": k[3],
                      "body_id": k[4], "category": k[5], "numerator": v[0], "denominator": int(v[1])}
-                    for k, v in tallies([derive(r) for r in recs], book).items() if k[1] in months]
+                    for k, v in {**fine, **rollup(fine)}.items()]
             s.execute(delete(RateMonthly).where(RateMonthly.county_code == county, RateMonthly.month.in_(months)))
             if rows:
                 s.execute(insert(RateMonthly), rows)
@@ -90,25 +104,35 @@ def read(session: Session, region: str, months: Iterable[str], by: str = "region
         cols.insert(0, group)
         keys.insert(0, group)
     conds = [*_where(region), RateMonthly.month.in_(months)]
-    if category:
-        conds.append(RateMonthly.category == category)
-    if body:
-        conds.append(RateMonthly.body_id == body)
+    if category or body:
+        conds += [RateMonthly.body_id != ALL, RateMonthly.category != ALL]
+        if category:
+            conds.append(RateMonthly.category == category)
+        if body:
+            conds.append(RateMonthly.body_id == body)
+    elif by == "body":
+        conds += [RateMonthly.body_id != ALL]
+    else:
+        conds += [RateMonthly.body_id == ALL, RateMonthly.category == ALL]
     figs: dict[tuple[str, str], dict[str, Figure]] = {}
     extra: dict[tuple[str, str], dict[str, float]] = {}
-    ids = set(book.ids)
+    defs = {r.id: r for r in book.rates}
     for row in session.execute(select(*cols).where(*conds).group_by(*keys)):
         g, month, rid, num, den = (row if group is not None else (region, *row))
         key = (g, month)
-        if rid in ids:
-            slot = figs.setdefault(key, {r.id: Figure(r) for r in book.rates})
-            slot[rid].add(float(num or 0), int(den or 0))
+        if rid in defs:
+            slot = figs.setdefault(key, {})
+            slot[rid] = Figure(defs[rid], float(num or 0), int(den or 0))
         else:
             extra.setdefault(key, {})[rid] = float(num or 0)
     for key, ex in extra.items():
-        slot = figs.setdefault(key, {r.id: Figure(r) for r in book.rates})
+        slot = figs.setdefault(key, {})
         for name, n in ex.items():
             rid, _, fact = name.partition(".")
             if rid in slot:
                 slot[rid].extra[fact] = int(n)
+    for slot in figs.values():  # a rate no case counted in: 0 of 0
+        for rid, r in defs.items():
+            if rid not in slot:
+                slot[rid] = Figure(r)
     return Table(figs, extra)
