@@ -49,17 +49,19 @@ def figures(session: Session, region: str, today: date) -> dict[str, Any]:
     table = monthly.read(session, region, months, by=by, book=book)
     whole = monthly.read(session, region, months, book=book)
     children = sorted({g for g, _m in table.figures})
+    # the rates table shows the newest month with figures (this month once it has any)
+    shown = next((m for m in reversed(months) if any((c, m) in table.figures for c in children)), months[-1])
     rows = []
     for code in children:
         per_month = [table.figures.get((code, m)) for m in months]
-        last = per_month[-2] if per_month[-1] is None else per_month[-1]
+        last = table.figures.get((code, shown))
         rows.append({"code": code, "name": places.label(code),
                      "index": [index_of(f) if f else None for f in per_month],
                      "rates": {rid: _public(last[rid]) for rid in book.ids} if last else {}})
     region_months = [whole.figures.get((region, m)) for m in months]
     refreshed = session.execute(select(func.max(RateRefresh.computed_at))).scalar()
     return {
-        "region": region, "region_name": places.label(region), "months": months, "by": by,
+        "region": region, "region_name": places.label(region), "months": months, "by": by, "rates_month": shown,
         "rates": [{"id": r.id, "name": r.name, "kind": r.kind, "source": r.source, "min": r.min_denominator}
                   for r in book.rates],
         "index": [index_of(f) if f else None for f in region_months],
