@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -118,7 +119,8 @@ def read(session: Session, region: str, months: Iterable[str], by: str = "region
     extra: dict[tuple[str, str], dict[str, float]] = {}
     defs = {r.id: r for r in book.rates}
     for row in session.execute(select(*cols).where(*conds).group_by(*keys)):
-        g, month, rid, num, den = (row if group is not None else (region, *row))
+        values: tuple[Any, ...] = tuple(row) if group is not None else (region, *row)
+        g, month, rid, num, den = values
         key = (g, month)
         if rid in defs:
             slot = figs.setdefault(key, {})

@@ -113,7 +113,7 @@ def _overdue_by_body(session: Session, region: str, month: str) -> list[dict[str
                                                  Case.due_date < end)
          .group_by(Case.body_id).order_by(func.count().desc()).limit(15))
     bodies = load_orgs().bodies
-    return [{"body": bodies[b].name if b in bodies else (b or "未落实承办单位"), "overdue": int(n)}
+    return [{"body": bodies[b].name if b is not None and b in bodies else (b or "未落实承办单位"), "overdue": int(n)}
             for b, n in session.execute(q)]
 
 
