@@ -77,7 +77,10 @@ async def download(request: web.Request) -> web.StreamResponse:
                                                                   "format": fmt}, ip=ip_of(request))
             if row is not None:
                 return dict(row.data)
-        monthly.refresh(sessions, [report.shift(period, -1), period], flt.region)
+        with sessions() as s:
+            months = monthly.stale(s, flt.region, [report.shift(period, -1), period])
+        if months:
+            monthly.refresh(sessions, months, flt.region)
         with sessions() as s:
             return report.build(s, flt.region, period)
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_refreshes",
         sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("county_code", sa.String(16), primary_key=True),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cases", sa.Integer(), nullable=False),
     )

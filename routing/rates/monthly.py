@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.centre import places
+from routing.orm import utcnow
 from routing.rates.compute import Figure, Key, tallies
 from routing.rates.definitions import RateBook, load_rates
 from routing.rates.facts import derive
@@ -56,6 +58,9 @@ def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
         with sessions.begin() as s:
             recs = load(s, county, months)
             total += len(recs)
+            s.execute(delete(RateRefresh).where(RateRefresh.county_code == county, RateRefresh.month.in_(months)))
+            s.add_all([RateRefresh(month=m, county_code=county, cases=len(recs), computed_at=utcnow())
+                       for m in months])
             fine = {k: v for k, v in tallies([derive(r) for r in recs], book).items() if k[1] in months}
             rows = [{"rate_id": k[0], "month": k[1], "county_code": k[2] or county, "township": k[3],
                      "body_id": k[4], "category": k[5], "numerator": v[0], "denominator": int(v[1])}
@@ -63,15 +68,34 @@ def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
             s.execute(delete(RateMonthly).where(RateMonthly.county_code == county, RateMonthly.month.in_(months)))
             if rows:
                 s.execute(insert(RateMonthly), rows)
-    with sessions.begin() as s:
-        for m in months:
-            row = s.get(RateRefresh, m)
-            if row is None:
-                s.add(RateRefresh(month=m, cases=total))
-            else:
-                row.cases = total
-                row.computed_at = func.now()
     return total
+
+
+def stale(session: Session, region: str, months: Iterable[str], max_age: timedelta = timedelta(minutes=10),
+          now: datetime | None = None) -> list[str]:
+    """The months whose tallies for ``region`` are missing, or may still change and are older than ``max_age``.
+
+    A month computed two days after it ended is final (the monthly run refreshes the last two
+    months anyway, for late-arriving events).
+    """
+    from routing.rates.store import month_bounds
+
+    now = now or utcnow()
+    counties = counties_of(region)
+    rows = session.execute(select(RateRefresh.month, func.min(RateRefresh.computed_at), func.count())
+                           .where(RateRefresh.county_code.in_(counties), RateRefresh.month.in_(list(months)))
+                           .group_by(RateRefresh.month)).all()
+    done = {m: (at if at.tzinfo else at.replace(tzinfo=UTC), n) for m, at, n in rows}
+    out = []
+    for m in months:
+        if m not in done or done[m][1] < len(counties):
+            out.append(m)
+            continue
+        at = done[m][0]
+        final = datetime.combine(month_bounds(m)[1] + timedelta(days=2), datetime.min.time(), UTC)
+        if at < final and now - at > max_age:
+            out.append(m)
+    return out
 
 
 def _where(region: str) -> list:  # type: ignore[type-arg]

@@ -59,7 +59,8 @@ def figures(session: Session, region: str, today: date) -> dict[str, Any]:
                      "index": [index_of(f) if f else None for f in per_month],
                      "rates": {rid: _public(last[rid]) for rid in book.ids} if last else {}})
     region_months = [whole.figures.get((region, m)) for m in months]
-    refreshed = session.execute(select(func.max(RateRefresh.computed_at))).scalar()
+    refreshed = session.execute(select(func.max(RateRefresh.computed_at))
+                                .where(RateRefresh.county_code.in_(monthly.counties_of(region)))).scalar()
     return {
         "region": region, "region_name": places.label(region), "months": months, "by": by, "rates_month": shown,
         "rates": [{"id": r.id, "name": r.name, "kind": r.kind, "source": r.source, "min": r.min_denominator}

@@ -33,11 +33,12 @@ class RateMonthly(Base):
 
 
 class RateRefresh(Base):
-    """When a month's tallies were last computed (the public page says how fresh its figures are)."""
+    """When a county's tallies of a month were last computed (and how many cases they read)."""
 
     __tablename__ = "rate_refreshes"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cases: Mapped[int] = mapped_column(Integer, default=0)
 
