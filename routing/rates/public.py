@@ -57,6 +57,7 @@ def figures(session: Session, region: str, today: date) -> dict[str, Any]:
         last = table.figures.get((code, shown))
         rows.append({"code": code, "name": places.label(code),
                      "index": [index_of(f) if f else None for f in per_month],
+                     "data": [f is not None for f in per_month],
                      "rates": {rid: _public(last[rid]) for rid in book.ids} if last else {}})
     region_months = [whole.figures.get((region, m)) for m in months]
     refreshed = session.execute(select(func.max(RateRefresh.computed_at))
