@@ -135,8 +135,9 @@ def derive(case: CaseRecord) -> CaseFacts:
             continue
         before = ev.payload.get("from", status)
         after = ev.payload.get("to") or status
-        if "register_decided" not in anchors and (before == "accepted" and after != "accepted"
-                                                   or before is None and action == "reject"):
+        # the register decision: the case first leaves 受理 (a withdrawal is the citizen's, not a decision)
+        if "register_decided" not in anchors and action != "withdraw" and (
+                before == "accepted" and after != "accepted" or before is None and action == "reject"):
             anchors["register_decided"] = cst_day(ev.at)
             flags.add("register_decided")
             if action != "reject":
