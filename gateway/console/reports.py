@@ -25,7 +25,7 @@ from routing.rates import archive, monthly, report
 from routing.rates import render as formats
 from routing.rates.compute import figures
 from routing.rates.definitions import load_rates
-from routing.rates.facts import derive
+from routing.rates.facts import derive_all
 from routing.rates.store import load
 from routing.rates.tables import StoredReport
 
@@ -122,7 +122,7 @@ async def rate_cases(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="未知比率")
 
     def work(s: Session) -> Any:
-        fig = figures([derive(r) for r in load(s, flt.region, [period])], book, [period])[rid]
+        fig = figures(derive_all(load(s, flt.region, [period]), today(request)), book, [period])[rid]
         audit(s, me.user_id, me.username, "rate_cases", {"region": flt.region, "rate": rid}, ip=ip_of(request))
         return fig
 

@@ -15,6 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 CST = timedelta(hours=8)
+
+
+def today_cst() -> date:
+    """Today in China Standard Time."""
+    return (datetime.now(UTC) + CST).date()
 CLOSE_ACTIONS = ("resolve", "refer", "fail_mediation")
 LOCAL_TIERS = ("grid", "village", "township")
 
@@ -103,8 +108,12 @@ def _action(ev: EventRecord) -> str:
     return str(ev.payload.get("action") or "") if ev.kind == "status_changed" else ""
 
 
-def derive(case: CaseRecord) -> CaseFacts:
-    """Read one case's events (in order) into its facts and anchor dates."""
+def derive(case: CaseRecord, as_of: date | None = None) -> CaseFacts:
+    """Read one case's events (in order) into its facts and anchor dates.
+
+    ``as_of``: the day the figures are counted on. A case still open whose due date has not passed
+    by then is not yet in 按期办结率 (it can still be closed on time).
+    """
     evs = case.events  # in the log's order (seq)
     flags: set[str] = set()
     anchors: dict[str, date] = {}
@@ -178,7 +187,9 @@ def derive(case: CaseRecord) -> CaseFacts:
     if "unsatisfied" not in flags:
         flags.discard("unsatisfied_followed")
     withdrawn = status in ("rejected", "withdrawn") and first_close is None
-    if case.handling_due is not None and not withdrawn:
+    pending = first_close is None and as_of is not None and case.handling_due is not None \
+        and case.handling_due >= as_of
+    if case.handling_due is not None and not withdrawn and not pending:
         anchors["due"] = case.handling_due
         flags.add("due_in_period")
         if first_close is not None and cst_day(first_close.at) <= case.handling_due:
@@ -187,6 +198,6 @@ def derive(case: CaseRecord) -> CaseFacts:
     return CaseFacts(case, frozenset(flags), anchors, days)
 
 
-def derive_all(cases: Sequence[CaseRecord]) -> list[CaseFacts]:
-    """Derive the facts of many cases."""
-    return [derive(c) for c in cases]
+def derive_all(cases: Sequence[CaseRecord], as_of: date | None = None) -> list[CaseFacts]:
+    """Derive the facts of many cases counted on ``as_of``."""
+    return [derive(c, as_of) for c in cases]

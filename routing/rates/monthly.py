@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -19,7 +19,7 @@ from routing.centre import places
 from routing.orm import utcnow
 from routing.rates.compute import Figure, Key, tallies
 from routing.rates.definitions import RateBook, load_rates
-from routing.rates.facts import derive
+from routing.rates.facts import derive_all, today_cst
 from routing.rates.store import load
 from routing.rates.tables import RateMonthly, RateRefresh
 
@@ -49,7 +49,7 @@ def rollup(fine: dict[Key, list[float]]) -> dict[Key, list[float]]:
 
 
 def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
-            book: RateBook | None = None) -> int:
+            book: RateBook | None = None, as_of: date | None = None) -> int:
     """Recompute the tallies of ``months`` for every county of ``region``; return the cases read."""
     book = book or load_rates()
     months = sorted(set(months))
@@ -61,7 +61,7 @@ def refresh(sessions: sessionmaker, months: Iterable[str], region: str = "33",
             s.execute(delete(RateRefresh).where(RateRefresh.county_code == county, RateRefresh.month.in_(months)))
             s.add_all([RateRefresh(month=m, county_code=county, cases=len(recs), computed_at=utcnow())
                        for m in months])
-            fine = {k: v for k, v in tallies([derive(r) for r in recs], book).items() if k[1] in months}
+            fine = {k: v for k, v in tallies(derive_all(recs, as_of or today_cst()), book).items() if k[1] in months}
             rows = [{"rate_id": k[0], "month": k[1], "county_code": k[2] or county, "township": k[3],
                      "body_id": k[4], "category": k[5], "numerator": v[0], "denominator": int(v[1])}
                     for k, v in {**fine, **rollup(fine)}.items()]

@@ -49,8 +49,8 @@ def figures(session: Session, region: str, today: date) -> dict[str, Any]:
     table = monthly.read(session, region, months, by=by, book=book)
     whole = monthly.read(session, region, months, book=book)
     children = sorted({g for g, _m in table.figures})
-    # the rates table shows the newest month with figures (this month once it has any)
-    shown = next((m for m in reversed(months) if any((c, m) in table.figures for c in children)), months[-1])
+    # the rates table shows the newest complete month with figures (this month only when none has)
+    shown = next((m for m in reversed(months[:-1]) if any((c, m) in table.figures for c in children)), months[-1])
     rows = []
     for code in children:
         per_month = [table.figures.get((code, m)) for m in months]

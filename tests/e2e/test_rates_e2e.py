@@ -83,7 +83,7 @@ def module_figures(url: str, region: str, period: str) -> dict[str, Figure]:
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as s:
-            return figures([derive(r) for r in load(s, region, [period])], load_rates(), [period])
+            return figures([derive(r, _today()) for r in load(s, region, [period])], load_rates(), [period])
     finally:
         engine.dispose()
 
@@ -195,7 +195,7 @@ def module_town_figures(url: str, period: str) -> dict[str, dict[str, Figure]]:
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as s:
-            facts = [derive(r) for r in load(s, REGION, [period])]
+            facts = [derive(r, _today()) for r in load(s, REGION, [period])]
     finally:
         engine.dispose()
     book = load_rates()

@@ -36,10 +36,10 @@ def db(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def test_tallies_add_up_to_the_rates_from_the_event_log(db) -> None:  # type: ignore[no-untyped-def]
     _url, sessions = db
-    monthly.refresh(sessions, ["2026-11"], REGION)
-    monthly.refresh(sessions, ["2026-11"], REGION)  # idempotent: the month's rows are replaced
+    monthly.refresh(sessions, ["2026-11"], REGION, as_of=TODAY)
+    monthly.refresh(sessions, ["2026-11"], REGION, as_of=TODAY)  # idempotent: the month's rows are replaced
     with sessions() as s:
-        direct = figures([derive(r) for r in load(s, REGION, ["2026-11"])], load_rates(), ["2026-11"])
+        direct = figures([derive(r, TODAY) for r in load(s, REGION, ["2026-11"])], load_rates(), ["2026-11"])
         whole = monthly.read(s, REGION, ["2026-11"]).figures[(REGION, "2026-11")]
         towns = monthly.read(s, REGION, ["2026-11"], by="township").figures
         by_body = monthly.read(s, REGION, ["2026-11"], by="body").figures

@@ -107,6 +107,15 @@ def test_november_rates_worked_out_by_hand() -> None:
     assert (oct_["register_rate"].numerator, oct_["register_rate"].denominator) == (1, 1)
 
 
+def test_an_open_case_not_yet_due_waits_for_its_due_date() -> None:
+    f = case(6, [sc(11, 2, None, "accepted", "accept"), sc(11, 3, "accepted", "assigned", "assign"),
+                 sc(11, 4, "assigned", "handling", "start_handling")], handling_due=date(2026, 11, 25))
+    assert "due_in_period" not in derive(f, as_of=date(2026, 11, 20)).flags  # it can still be on time
+    assert "due_in_period" in derive(f, as_of=date(2026, 11, 26)).flags  # now it is late
+    assert "closed_on_time" not in derive(f, as_of=date(2026, 11, 26)).flags
+    assert "due_in_period" in derive(f).flags  # no cut-off: counted (and late)
+
+
 def test_a_lower_minimum_shows_the_figure() -> None:
     raw = {"min_denominator": 2, "rates": [
         {"id": "x", "name": "化解率", "numerator": "mediation_agreement", "denominator": "mediation_ended",
