@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("denominator", sa.Integer(), nullable=False),
     )
     op.create_index("ix_rate_monthly_township", "rate_monthly", ["township", "month"])
+    op.create_index("ix_rate_monthly_rollup", "rate_monthly", ["county_code", "body_id", "category", "month"])
     op.create_table(
         "rate_refreshes",
         sa.Column("month", sa.String(7), primary_key=True),
@@ -64,5 +65,6 @@ def downgrade() -> None:
     op.drop_table("survey_answers")
     op.drop_table("stored_reports")
     op.drop_table("rate_refreshes")
+    op.drop_index("ix_rate_monthly_rollup", "rate_monthly")
     op.drop_index("ix_rate_monthly_township", "rate_monthly")
     op.drop_table("rate_monthly")

@@ -20,7 +20,11 @@ class RateMonthly(Base):
     """
 
     __tablename__ = "rate_monthly"
-    __table_args__ = (Index("ix_rate_monthly_township", "township", "month"),)
+    __table_args__ = (
+        Index("ix_rate_monthly_township", "township", "month"),
+        # the township total rows of a county (body and category '*'), month by month: the public page
+        Index("ix_rate_monthly_rollup", "county_code", "body_id", "category", "month"),
+    )
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     county_code: Mapped[str] = mapped_column(String(16), primary_key=True)
