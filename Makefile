@@ -20,14 +20,20 @@ DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.p
 CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
 SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety nlu_data -type f -not -name '*.pyc' -not -name corpus.jsonl -not -name '*.tmp' 2>/dev/null)
 
-.PHONY: help setup run test test-fast lint format train bench db clean browser-deps
+.PHONY: help setup run test test-fast lint format train bench bench-rates db clean browser-deps
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 EMULATOR := tests/e2e/emulator/node_modules/.installed
+# Browser libraries the app serves itself (Apache ECharts for the report and /public; gitignored node_modules)
+VENDOR := vendor/node_modules/.installed
 
-setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.pickle db ## both venvs, trained models, migrated and seeded database
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.pickle $(VENDOR) db ## both venvs, trained models, ECharts, migrated and seeded database
+
+$(VENDOR): vendor/package.json
+	cd vendor && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	@touch $@
 
 # The Telegram Bot API emulator for the end-to-end tests (npm telegram-test-api, gitignored node_modules)
 $(EMULATOR): tests/e2e/emulator/package.json
@@ -89,6 +95,13 @@ format: $(VENV)/.installed
 
 bench: setup ## reproducible benchmarks (figures in bench/README.md)
 	$(PY) bench/run_all.py
+
+# The public page and the report's rates at a million cases (PostgreSQL; bench/rates/README.md)
+RATES_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/fq_rates_bench
+bench-rates: setup ## /public at 1,000,000 cases beside a reference query (creates the database if missing)
+	createdb -U postgres -h 127.0.0.1 $(notdir $(RATES_BENCH_URL)) 2>/dev/null || true
+	DATABASE_URL=$(RATES_BENCH_URL) $(PY) -m fengqiao.cli db upgrade
+	$(PY) bench/rates/bench_public.py --url $(RATES_BENCH_URL) --base 50000 --cases 1000000 --out bench/results/rates.json
 
 clean:
 	rm -rf results var/*.db var/*.db-* models

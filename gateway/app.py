@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import ClientSession, web
 
 from fengqiao.settings import Settings, get_settings, rasa_api_token
-from gateway import cards, chat, console, open311
+from gateway import cards, chat, console, open311, public
 from gateway.crisis import CrisisScreen, CrisisWatch
 from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
 from gateway.keys import HTTP, MESSAGING, SETTINGS
@@ -154,6 +154,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/chat/cases", cards.conversation_cases)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static", STATIC)
+    public.setup(app)
     console.mount(app, app[SETTINGS])
     settings = app[SETTINGS]
     open311.mount(app, settings.database_url, settings.deadline_rules,

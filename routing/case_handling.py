@@ -22,7 +22,8 @@ SATISFACTION_CODES = {**{v: k for k, v in lifecycle.SATISFACTION_LABELS.items()}
                       **{k: k for k in lifecycle.SATISFACTION_LABELS}}
 # Events that only add to the record (no status move): the kinds :func:`note` accepts.
 NOTE_KINDS = frozenset({EventKind.URGED, EventKind.MATERIAL_ADDED, EventKind.LEADER_REQUESTED, EventKind.NOTE,
-                        EventKind.CONTACT_LOGGED, EventKind.DEPARTMENT_UPDATE})
+                        EventKind.CONTACT_LOGGED, EventKind.DEPARTMENT_UPDATE,
+                        EventKind.JUDICIAL_CONFIRMED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     NOTE = "note"
     CONTACT_LOGGED = "contact_logged"
     DEPARTMENT_UPDATE = "department_update"
+    JUDICIAL_CONFIRMED = "judicial_confirmed"  # 人民调解法 第三十三条: a court confirmed the agreement
     PRIORITY_RAISED = "priority_raised"  # the citizen said it is urgent  # a department's progress note through the Open311 API
 
 

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from fengqiao.bootstrap import build_services
 from fengqiao.settings import Settings
-from gateway.console import alerts, centre, live, reception, views
+from gateway.console import alerts, centre, live, reception, reports, views
 from gateway.console.keys import (
     CASES,
     CONSOLE_SETTINGS,
@@ -75,6 +75,7 @@ def create_console(settings: Settings, main_app: web.Application | None = None, 
     live.setup(console)
     reception.setup(console)
     centre.setup(console)
+    reports.setup(console)
     return console
 
 

@@ -150,8 +150,73 @@ def _events_for(case_id: int, c: dict[str, Any], rng: random.Random, body_ids: l
         if person:
             add("assigned", "assigned", "分派", {"person_id": person})
     if evs[-1]["status_after"] != final:
-        add("status_changed", final, "生成数据", {"to": final})
+        _life(add, evs, c, final, rng)
     return evs
+
+
+# A closed case's way through the lifecycle (legal transitions, with their actions, so the rates
+# in routing/rates read the same history a filed case would have).
+_CLOSED_FINALS = ("resolved", "follow_up", "archived")
+
+
+def _life(add: Callable[..., None], evs: list[dict[str, Any]], c: dict[str, Any], final: str,
+          rng: random.Random) -> None:
+    """Append the status changes from the case's current status to ``final`` (days apart, never in the future)."""
+    start = c["created_at"]
+    limit = max(0, min(c.pop("_age", 0), 45))  # a case is closed and rated within weeks, not months
+    days = iter(sorted(rng.sample(range(1, max(limit, 8) + 1), k=min(6, max(limit, 8)))))
+    at = start
+
+    def step(frm: str, to: str, action: str, **payload: Any) -> None:
+        nonlocal at
+        at = max(at + timedelta(minutes=1),
+                 start + timedelta(days=min(next(days, limit), limit), hours=rng.randrange(1, 9)))
+        add("status_changed", to, "生成数据", {"from": frm, "to": to, "action": action, **payload})
+        evs[-1]["created_at"] = at
+
+    now = evs[-1]["status_after"]
+    if now == "accepted":
+        if final == "escalated":
+            step("accepted", "escalated", "escalate", why="risk")
+            return
+        if c["assigned_person_id"]:
+            step("accepted", "assigned", "assign", person_id=c["assigned_person_id"])
+        else:  # placed with a body, nobody named yet (the desk's 未分派)
+            step("accepted", "assigned", "")
+        now = "assigned"
+    if final == "escalated":
+        step(now, "escalated", "escalate", why="risk")
+        return
+    if final == "reception_booked":
+        step(now, "reception_booked", "book_reception")
+        return
+    mediate = c["dispute_type"] not in ("other", "consumer_contract") and rng.random() < 0.7
+    work = "mediating" if mediate else "handling"
+    step(now, work, "start_mediation" if mediate else "start_handling")
+    if final in ("handling", "mediating"):
+        if final != work:
+            step(work, "mediating", "start_mediation")
+        return
+    if final not in _CLOSED_FINALS:
+        return
+    agreement = rng.random() < 0.82
+    if agreement:
+        step(work, "resolved", "resolve", agreement=True)
+    else:
+        step(work, "referred", "fail_mediation" if mediate else "refer", agreement=False)
+    if final == "resolved":
+        return
+    closed = "resolved" if agreement else "referred"
+    if final == "archived" and rng.random() < 0.1:
+        step(closed, "archived", "archive")
+        return
+    step(closed, "follow_up", "follow_up")
+    if rng.random() < 0.85:
+        rating = rng.choices(("satisfied", "basically_satisfied", "unsatisfied"), (70, 20, 10))[0]
+        step("follow_up", "follow_up", "rate", satisfaction=rating)
+        c["satisfaction"] = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}[rating]
+    if final == "archived":
+        step("follow_up", "archived", "archive")
 
 
 def generate(sessions: sessionmaker, plan: Plan, progress: Callable[[int], None] | None = None) -> Result:
@@ -184,6 +249,7 @@ def generate(sessions: sessionmaker, plan: Plan, progress: Callable[[int], None]
         bodies = list(router.orgs.bodies)
         for cid, row in zip(ids, rows, strict=True):
             evs += _events_for(cid, row, rng, bodies)
+            row.pop("_age", None)
         with sessions.begin() as s:
             s.execute(insert(Case), rows)
             s.execute(insert(CaseEvent), evs)
@@ -271,4 +337,5 @@ def _row(rng: random.Random, plan: Plan, run: str, k: int, leaves: list[str], ro
         "assigned_person_id": person.id if person else None, "assigned_person_name": person.name if person else None,
         "confidential": False, "hidden_from": [], "tier": tier, "routing_explanation": f"生成数据：由{body_name}受理",
         "due_date": due, "satisfaction": None, "created_at": created, "updated_at": created, "_bounces": bounces,
+        "_age": age,
     }
