@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "fengqiao.commands.apikey",
     "fengqiao.commands.webhook",
     "fengqiao.commands.audit",
+    "fengqiao.commands.keys",
 ]
 
 

@@ -25,6 +25,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "routing.messaging_orm",  # inbox, outbox, conversation state
     "routing.open311.tables",  # Open311 API keys, idempotency, webhooks
     "routing.centre.tables",  # the centre's desk: alert members and steps, supervision, run locks
+    "routing.privacy.tables",  # legal holds on personal data
 )
 
 
