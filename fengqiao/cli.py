@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "fengqiao.commands.webhook",
     "fengqiao.commands.audit",
     "fengqiao.commands.keys",
+    "fengqiao.commands.retention",
 ]
 
 

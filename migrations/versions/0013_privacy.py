@@ -29,7 +29,8 @@ def _triggers(sqlite: bool, allow_purge: bool) -> None:
         when = ""
         if allow_purge:
             same = SAME.format(same="")
-            when = f" WHEN NOT ({same} AND json_extract(NEW.payload, '$.purged') = 1)"
+            # coalesce: a NULL (no "purged" key) must refuse, not skip the trigger.
+            when = f" WHEN NOT coalesce(({same} AND json_extract(NEW.payload, '$.purged') = 1), 0)"
         op.execute(f"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events{when} "
                    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END")
         return
