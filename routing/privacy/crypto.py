@@ -54,13 +54,20 @@ def new_kid() -> str:
     return time.strftime("%Y%m%d", time.gmtime()) + secrets.token_hex(2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KeyMaterial:
     """The keys of one configuration: data keys by id, the active id, the index key."""
 
     active: str
     keys: dict[str, bytes]
     index: bytes
+
+    def cipher(self, kid: str) -> AESGCM:
+        """Return the AES-GCM object of a key (built once per key)."""
+        cache = self.__dict__.setdefault("_ciphers", {})
+        if kid not in cache:
+            cache[kid] = AESGCM(self.keys[kid])
+        return cache[kid]  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
         """Serialise for the key file."""
@@ -172,7 +179,7 @@ class KeyRing:
         """Encrypt ``plain`` under the active key; ``context`` (the column) is bound as associated data."""
         m = self.material()
         nonce = secrets.token_bytes(_NONCE)
-        sealed = AESGCM(m.keys[m.active]).encrypt(nonce, plain.encode("utf-8"), context.encode("utf-8"))
+        sealed = m.cipher(m.active).encrypt(nonce, plain.encode("utf-8"), context.encode("utf-8"))
         return f"{PREFIX}{m.active}:{_b64(nonce + sealed)}"
 
     def decrypt(self, stored: str, context: str) -> str:
@@ -186,7 +193,7 @@ class KeyRing:
             if kid not in m.keys:
                 raise KeyError_(f"no data key {kid!r}")
         raw = _unb64(body)
-        return AESGCM(m.keys[kid]).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode("utf-8")).decode("utf-8")
+        return m.cipher(kid).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode("utf-8")).decode("utf-8")
 
     def blind_index(self, value: str, context: str) -> str:
         """Return the keyed HMAC of a normalised value (hex, 32 characters)."""
