@@ -171,3 +171,33 @@ def test_the_migration_encrypts_rows_stored_in_clear(tmp_path) -> None:
             assert s.execute(select(CaseEvent)).first() is None
     finally:
         engine.dispose()
+
+
+def test_a_dump_of_the_database_holds_no_phone_or_name_in_clear(service: CaseService, database_url: str,
+                                                                tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    service.file_case(draft())
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as s:
+            s.add(InboxMessage(channel="web", external_key="d1", conversation_id="web:abc12345",
+                               text=f"我的电话{PHONE}，找楼上邻居"))
+    finally:
+        engine.dispose()
+    if database_url.startswith("sqlite"):
+        path = make_url(database_url).database
+        dump = b"".join(p.read_bytes() for p in tmp_path.iterdir() if str(p).startswith(str(path)))
+    else:
+        url = make_url(database_url)
+        pg_dump = shutil.which("pg_dump")
+        assert pg_dump, "pg_dump is part of the PostgreSQL client the tests use"
+        dump = subprocess.run([pg_dump, "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+                               "-U", url.username or "postgres", url.database or ""],
+                              check=True, capture_output=True, timeout=120).stdout
+    assert b"INSERT" in dump or b"COPY" in dump or len(dump) > 10000
+    for value in (PHONE, "楼上邻居", "半夜装修"):
+        assert value.encode() not in dump, f"{value} in clear"
