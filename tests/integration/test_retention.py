@@ -140,3 +140,22 @@ def test_the_append_only_trail_still_refuses_any_other_change(database_url: str)
                 raise AssertionError(f"{statement} was allowed")
     finally:
         stack.engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_a_legal_hold_is_placed_and_released_from_the_command_line(database_url: str, capsys) -> None:
+    from fengqiao.cli import main
+
+    stack = make_stack(database_url)
+    try:
+        number = stack.file(f"{STORY}：{MATTERS['A']}", PLACE)
+        assert main(["retention", "hold", "--case", number, "--url", database_url]) == 2  # a reason is required
+        assert main(["retention", "hold", "--case", number, "--reason", "诉讼保全", "--url", database_url]) == 0
+        with Session(stack.engine) as s:  # type: ignore[arg-type]
+            hold = s.execute(select(LegalHold)).scalar_one()
+            assert hold.released_at is None and hold.reason == "诉讼保全"
+        assert main(["retention", "release", "--case", number, "--url", database_url]) == 0
+        with Session(stack.engine) as s:  # type: ignore[arg-type]
+            assert s.execute(select(LegalHold)).scalar_one().released_at is not None
+        assert '"released": 1' in capsys.readouterr().out
+    finally:
+        stack.engine.dispose()  # type: ignore[attr-defined]
