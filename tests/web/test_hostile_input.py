@@ -177,7 +177,7 @@ _chat_text = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=300),
                                                  st.text(max_size=20), max_size=3)))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(texts=st.lists(_chat_text, min_size=1, max_size=4))
 def test_chat_text_gets_a_polite_answer_and_payloads_typed_are_words(live: Live, texts: list[str]) -> None:
     async def go() -> None:
@@ -290,7 +290,7 @@ _update = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(update=_update, body_kind=st.sampled_from(["json", "json", "json", "garbage", "array"]),
        secret=st.sampled_from([SECRET, SECRET, SECRET, "", "wrong"]))
 def test_telegram_updates_malformed_or_forged_get_a_4xx_or_are_ignored(live: Live, update: dict[str, Any],
@@ -328,7 +328,7 @@ _value = st.one_of(st.text(max_size=40), st.sampled_from(["-1", "0", "9999999999
                                                           "../../etc/passwd", "' OR 1=1 --", "<b>x</b>", "\x00"]))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(user=st.sampled_from(["med.a", "dir.a"]), get=st.booleans(), path=st.integers(0, 100),
        fields=st.dictionaries(_field, _value, max_size=6), csrf=st.booleans())
 def test_console_query_strings_and_forms_get_a_4xx_with_a_reason_never_a_5xx(
