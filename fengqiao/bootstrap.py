@@ -74,6 +74,11 @@ def case_service() -> CaseService:
     return _services().cases
 
 
+def sessions() -> sessionmaker:
+    """Return the case database's session factory (the action server's)."""
+    return _services().sessions
+
+
 def case_life() -> CaseLife:
     """Return the case-life service (lifecycle, clocks, reception days) on the same database."""
     return _services().life

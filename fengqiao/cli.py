@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "fengqiao.commands.webhook",
     "fengqiao.commands.audit",
     "fengqiao.commands.report",
+    "fengqiao.commands.keys",
+    "fengqiao.commands.retention",
 ]
 
 
@@ -36,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one verb and return its exit status."""
+    from routing.privacy.logmask import install
+
+    install()  # no phone or ID number in any log line of any verb
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

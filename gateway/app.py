@@ -175,6 +175,9 @@ def main() -> None:
     """Run the web app on WEB_HOST:WEB_PORT."""
     import logging
 
+    from routing.privacy.logmask import install
+
+    install()  # no phone or ID number in any log line
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
     web.run_app(init_app(settings), host=settings.web_host, port=settings.web_port, print=None)

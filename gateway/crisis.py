@@ -162,7 +162,8 @@ class CrisisScreen:
 
     def __call__(self, session: Session, row: InboxMessage, state: ChatConversation) -> Screened | None:
         """Check the message; on danger reply, alert and pause the intake. Returns None when safe."""
-        if row.kind not in SCREENED_KINDS or not row.text or row.text.startswith("/"):
+        button = row.text.startswith("/") and not (row.payload or {}).get("typed_payload")
+        if row.kind not in SCREENED_KINDS or not row.text or button:
             return None
         verdict = safety.check(row.text)
         if not verdict.danger:

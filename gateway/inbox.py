@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from gateway import payloads
 from gateway.outbox import (
     Outbox,
     Outgoing,
@@ -84,10 +85,13 @@ class Inbox:
         """
         try:
             with self.sessions.begin() as session:
+                payload = message.payload
+                if message.kind == "text" and payloads.typed(session, message.conversation_id, message.text):
+                    payload = {**payload, "typed_payload": True}  # gateway.payloads: never a payload
                 row = InboxMessage(
                     channel=message.channel, external_key=message.external_key,
                     conversation_id=message.conversation_id, kind=message.kind, text=message.text,
-                    payload=message.payload, status="pending", attempts=0, delay_notified=False,
+                    payload=payload, status="pending", attempts=0, delay_notified=False,
                 )
                 session.add(row)
                 state = self._remember_script(session, message)
@@ -504,6 +508,8 @@ def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_ur
             if payload.get("release"):  # held during a crisis: only the grievance goes on
                 text = payload.get("grievance") or row.text
                 metadata["crisis_handled"] = True
+            if payload.get("typed_payload"):
+                text = payloads.as_words(text)
             return await send_turn(session, rasa_url, row.conversation_id, text, metadata)
         except RasaUnavailable as exc:
             log.warning("rasa turn failed for %s: %s", mask_pii(row.conversation_id)[:16], exc)

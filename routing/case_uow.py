@@ -25,6 +25,7 @@ from routing.events import Event
 from routing.orgs import Orgs
 from routing.orm import Alert, Case, CaseCounter, CaseEvent, HandoffRequest
 from routing.ports import WorkloadRepository
+from routing.privacy.fields import phone_index
 from routing.reception import BaoAn, Booking, ReceptionDay
 from routing.repeat import PetitionRef
 from routing.store import clocks as clock_store
@@ -334,7 +335,8 @@ class SqlUnitOfWork:
 
     def earlier_petitions(self, case: Case, orgs: Orgs) -> Sequence[PetitionRef]:
         """Return the other cases of the case's channel user, newest first."""
-        return SqlPetitionHistory(self.session, orgs, exclude_case_id=case.id).petitions_of(case.channel_user_id)
+        return SqlPetitionHistory(self.session, orgs, exclude_case_id=case.id,
+                                  phone_index=phone_index(case.contact_phone)).petitions_of(case.channel_user_id)
 
     def add_alert(self, conversation_id: str, case: Case | None, level: str, reason: str, excerpt: str) -> int:
         """Store a risk alert; return its id."""

@@ -26,6 +26,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "routing.open311.tables",  # Open311 API keys, idempotency, webhooks
     "routing.centre.tables",  # the centre's desk: alert members and steps, supervision, run locks
     "routing.rates.tables",  # monthly rate tallies, stored reports, the public survey
+    "routing.privacy.tables",  # legal holds on personal data
 )
 
 

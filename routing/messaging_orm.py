@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from routing.db import Base
 from routing.orm import utcnow
+from routing.privacy.fields import EncryptedText
 
 
 class InboxMessage(Base):
@@ -30,7 +31,7 @@ class InboxMessage(Base):
     external_key: Mapped[str] = mapped_column(String(160))
     conversation_id: Mapped[str] = mapped_column(String(128), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="text")
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText("inbox_messages.text"), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -56,7 +57,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(16), default="reply")
     reply_to: Mapped[str | None] = mapped_column(String(160))
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText("outbox_messages.text"), default="")
     buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,11 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from routing.db import Base
+from routing.privacy.fields import EncryptedText, phone_index
 
 
 def utcnow() -> datetime:
@@ -76,16 +78,18 @@ class Case(Base):
     category_l3: Mapped[str | None] = mapped_column(String(64))
     dispute_type: Mapped[str | None] = mapped_column(String(32))
     classifier_confidence: Mapped[float | None] = mapped_column(Float)
-    subject: Mapped[str] = mapped_column(Text)
-    narrative_original: Mapped[str] = mapped_column(Text)
-    narrative_normalised: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(EncryptedText("cases.subject"))
+    narrative_original: Mapped[str] = mapped_column(EncryptedText("cases.narrative_original"))
+    narrative_normalised: Mapped[str] = mapped_column(EncryptedText("cases.narrative_normalised"))
     script: Mapped[str] = mapped_column(String(12), default="simplified")
-    location_text: Mapped[str | None] = mapped_column(Text)
+    location_text: Mapped[str | None] = mapped_column(EncryptedText("cases.location_text"))
     location_code: Mapped[str | None] = mapped_column(String(16), index=True)
     county_code: Mapped[str | None] = mapped_column(String(16), index=True)
-    respondent: Mapped[str | None] = mapped_column(Text)
-    demand: Mapped[str | None] = mapped_column(Text)
-    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    respondent: Mapped[str | None] = mapped_column(EncryptedText("cases.respondent"))
+    demand: Mapped[str | None] = mapped_column(EncryptedText("cases.demand"))
+    # Personal data is encrypted at rest (routing.privacy); the phone is found by its blind index.
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText("cases.contact_phone"))
+    contact_phone_index: Mapped[str | None] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     channel_user_id: Mapped[str] = mapped_column(String(128), index=True)
     conversation_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -101,6 +105,8 @@ class Case(Base):
     routing_explanation: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     satisfaction: Mapped[str | None] = mapped_column(String(8))
+    # Set when the retention purge removed the case's personal data (routing.privacy.retention).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -109,6 +115,13 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", cascade="save-update"
     )
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _index_phone(_mapper: Any, _connection: Any, case: Case) -> None:
+    """Keep the phone's blind index in step with the phone (a citizen's other cases)."""
+    case.contact_phone_index = phone_index(case.contact_phone)
 
 
 class CaseEvent(Base):
@@ -141,7 +154,7 @@ class Alert(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     level: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
-    excerpt: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(EncryptedText("alerts.excerpt"))
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Crisis alerts (the danger check): what kind, where, through which channel, who answered.

@@ -27,11 +27,18 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def strip_invisible(text: str) -> str:
     """Drop zero-width, bidi and control characters; keep everything the citizen wrote.
 
-    This is the form stored as evidence (full-width punctuation and digits kept).
+    This is the form stored as evidence (full-width punctuation and digits kept). A lone
+    surrogate (``"\\ud800"`` escaped in JSON: no character at all) becomes U+FFFD, so the text
+    can be stored and encrypted.
     """
+    if _SURROGATE.search(text):  # a split pair is joined, a lone half replaced
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return _CONTROL.sub("", _INVISIBLE.sub("", text)).strip()
 
 

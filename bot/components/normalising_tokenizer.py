@@ -21,6 +21,12 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from routing.privacy.logmask import install as _mask_logs
+
+# Rasa loads this component with the model, before any message: from then on no phone or ID
+# number appears in any log line of the Rasa process, at any level.
+_mask_logs()
+
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

@@ -41,10 +41,24 @@ def sweep_once(sessions, settings: Settings, as_of: date | None = None, near_day
                escalate: bool = True) -> dict | None:
     """Clocks, then the centre's warnings, under the sweep lock (None: another run holds it)."""
     from fengqiao.bootstrap import build_services
+    from fengqiao.commands.retention import purge_now
     from routing.centre.sweep import run_locked
     from routing.centre.warnings import utcnow
     from routing.service import utc_today
 
     life = build_services(settings, sessions).life
     day = as_of or utc_today()
-    return run_locked(sessions, lambda d: life.sweep(d, near_days, escalate=escalate), day, utcnow())
+
+    def cases_then_retention(d: date) -> _Summary:
+        summary = life.sweep(d, near_days, escalate=escalate).to_dict()
+        summary["retention"] = purge_now(sessions).to_dict()  # idempotent: a second run finds nothing new
+        return _Summary(summary)
+
+    return run_locked(sessions, cases_then_retention, day, utcnow())
+
+
+class _Summary(dict):  # type: ignore[type-arg]
+    """The case sweep's summary with the purge's counts, as ``run_locked`` reads it."""
+
+    def to_dict(self) -> dict:  # type: ignore[type-arg]
+        return dict(self)

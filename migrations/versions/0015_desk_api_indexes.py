@@ -1,7 +1,7 @@
 """desk_api_indexes: hotspot candidates by (problem, place, time); open cases newest first for Open311
 
 Revision ID: 0015_desk_api_indexes
-Revises: 0012_rates
+Revises: 0013_privacy
 
 A filing looks for the recent cases of its problem in its township. With ``(category_l2,
 created_at)`` PostgreSQL read the whole province's week of that problem (thousands of rows at

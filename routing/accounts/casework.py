@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from routing.accounts.access import Principal, may_reveal, may_view, may_work, visibility_clause
@@ -27,6 +27,7 @@ from routing.accounts.models import (
 from routing.lifecycle import TERMINAL
 from routing.lifecycle import label as status_label
 from routing.orm import Case, CaseEvent
+from routing.privacy.fields import phone_index
 from routing.text import mask_pii
 
 PAGE_SIZE = 50
@@ -241,7 +242,9 @@ def case_file(session: Session, principal: Principal, case: Case, reveal: bool =
             deadlines.append({"what": e.reason or e.kind, "due": due})
     earlier_rows = session.execute(
         select(Case.case_number, Case.subject, Case.status, Case.created_at)
-        .where(Case.channel == case.channel, Case.channel_user_id == case.channel_user_id, Case.id != case.id)
+        .where(or_(and_(Case.channel == case.channel, Case.channel_user_id == case.channel_user_id),
+                   Case.contact_phone_index == phone_index(case.contact_phone) if case.contact_phone else false()),
+               Case.id != case.id)
         .order_by(Case.id.desc())
         .limit(20)
     ).all()

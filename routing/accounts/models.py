@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from routing.db import Base
 from routing.orm import utcnow
+from routing.privacy.fields import EncryptedText
 
 
 class ConsoleUser(Base):
@@ -94,7 +95,7 @@ class CaseNote(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"))
     author_name: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText("case_notes.body"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -108,8 +109,8 @@ class ContactLog(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"))
     author_name: Mapped[str] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(16))
-    party: Mapped[str] = mapped_column(String(128))
-    summary: Mapped[str] = mapped_column(Text)
+    party: Mapped[str] = mapped_column(EncryptedText("case_contacts.party"))
+    summary: Mapped[str] = mapped_column(EncryptedText("case_contacts.summary"))
     contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from routing.lifecycle import HANDLING_CLOCKS
@@ -42,16 +43,20 @@ def petition_ref(session: Session, case: Case, orgs: Orgs) -> PetitionRef:
 
 
 class SqlPetitionHistory:
-    """Earlier petitions of a person (same channel user id), newest first."""
+    """Earlier petitions of a person (same channel user id, or same phone by its blind index), newest first."""
 
-    def __init__(self, session: Session, orgs: Orgs, *, exclude_case_id: int | None = None, limit: int = 50) -> None:
-        """Bind to an open session."""
+    def __init__(self, session: Session, orgs: Orgs, *, exclude_case_id: int | None = None, limit: int = 50,
+                 phone_index: str | None = None) -> None:
+        """Bind to an open session; ``phone_index`` also finds the person's cases from other channels."""
         self._session, self._orgs, self._exclude, self._limit = session, orgs, exclude_case_id, limit
+        self._phone_index = phone_index
 
     def petitions_of(self, person_id: str) -> Sequence[PetitionRef]:
         """Return the person's earlier cases."""
-        q = select(Case).where(Case.channel_user_id == person_id)
+        same = Case.channel_user_id == person_id
+        q = select(Case).where(or_(same, Case.contact_phone_index == self._phone_index) if self._phone_index else same)
         if self._exclude is not None:
             q = q.where(Case.id != self._exclude)
         rows = self._session.execute(q.order_by(Case.id.desc()).limit(self._limit)).scalars()
-        return [petition_ref(self._session, c, self._orgs) for c in rows]
+        # A case found by the phone's blind index is the same person's, whatever channel filed it.
+        return [replace(petition_ref(self._session, c, self._orgs), person_id=person_id) for c in rows]

@@ -56,6 +56,9 @@ ALLOWED_INTENTS = frozenset(
         "correct",
         "ask_why",
         "none_of_these",
+        "view_my_data",
+        "delete_my_data",
+        "withdraw_consent",
     }
 )
 ALLOWED_ENTITIES = frozenset(

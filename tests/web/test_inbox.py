@@ -34,11 +34,13 @@ class FakeRasa:
 
     def __init__(self) -> None:
         self.received: list[dict] = []
+        self.buttons: list[dict] = []  # offered with every reply when set
 
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.received.append(body)
-        return web.json_response([{"recipient_id": body["sender"], "text": f"请稍候：{body['message']}"}])
+        reply = {"recipient_id": body["sender"], "text": f"请稍候：{body['message']}"}
+        return web.json_response([{**reply, "buttons": self.buttons} if self.buttons else reply])
 
 
 @pytest.fixture
@@ -155,6 +157,7 @@ async def test_ownership_survives_a_restart(aiohttp_client, rasa, db_url) -> Non
 async def test_traditional_script_is_kept_for_buttons_and_notices(aiohttp_client, rasa, db_url) -> None:
     client = await aiohttp_client(init_app(_settings(db_url, rasa.url)))
     ws = await client.ws_connect("/ws?conversation=script001")
+    rasa.buttons = [{"title": "同意", "payload": "/consent"}]
     await ws.send_json({"type": "message", "id": "t1", "text": "鄰居裝修噪音擾民"})
     await _bots(ws, 1)
     await ws.send_json({"type": "message", "id": "t2", "text": "/consent"})  # a button press
