@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_privacy"
-down_revision = "0011_desk_due_counts"
+down_revision = "0012_rates"
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ OPEN = ("accepted", "assigned", "escalated", "handling", "mediating", "reception
 OPEN_WHERE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 
 revision = "0015_desk_api_indexes"
-down_revision = "0011_desk_due_counts"
+down_revision = "0013_privacy"
 branch_labels = None
 depends_on = None
 
