@@ -10,6 +10,7 @@ built once (the shipped feature union) and every candidate learner runs on them:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,6 +48,37 @@ def load_static(path: str) -> dict[str, np.ndarray]:
     return dict(zip(data["words"].tolist(), vecs, strict=True))
 
 
+def expand_lexicon(path: str, k: int, cos: float) -> None:
+    """Replace ``features.lexicon`` by the curated lexicon plus each term's nearest neighbours
+    in a static word-vector table; a neighbour claimed by several categories is dropped."""
+    from routing.classifier import features
+
+    base = features.lexicon()
+    data = np.load(path)
+    vocab = data["words"].tolist()
+    vecs = data["vecs"] / (np.linalg.norm(data["vecs"], axis=1, keepdims=True) + 1e-9)
+    index = {w: i for i, w in enumerate(vocab)}
+    claims: dict[str, set[str]] = {}
+    for term, cats in base.items():
+        if term not in index:
+            continue
+        sims = vecs @ vecs[index[term]]
+        for j in np.argsort(-sims)[1 : k + 1]:
+            word = vocab[j]
+            if sims[j] >= cos and len(word) >= 2 and word not in base:
+                claims.setdefault(word, set()).update(cats)
+    added = {w: frozenset(c) for w, c in claims.items() if len(c) == 1}
+    print(f"lexicon {len(base)} + {len(added)} neighbours", file=sys.stderr)
+    table = {**base, **added}
+    if os.environ.get("EXPAND_SEGMENTER", "1") == "0":
+        features.segmenter()  # built (and cached) with the curated lexicon only
+    else:
+        features._tokenizer.cache_clear()
+        features.segmenter.cache_clear()
+    features.lexicon = lambda: table  # type: ignore[assignment]
+    features._lexicon_index.cache_clear()
+
+
 def main() -> int:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.calibration import CalibratedClassifierCV
@@ -58,7 +90,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--static", help="npz of static word vectors (words, vecs)")
     ap.add_argument("--only", nargs="*", help="candidate names to run")
+    ap.add_argument("--expand", help="NPZ:K:COS — add each lexicon term's K nearest words (cosine >= COS)")
     args = ap.parse_args()
+    if args.expand:
+        path, k, cos = args.expand.split(":")
+        expand_lexicon(path, int(k), float(cos))
     own = project_examples()
     labels = np.array([e.category for e in own])
     l2 = np.array([f"{e.category}/{e.level2}" if e.level2 else e.category for e in own])
@@ -120,7 +156,7 @@ def main() -> int:
             idf = dict(zip(tv.get_feature_names_out(), tv.idf_, strict=True))
             s_tr = static_block([prepared[i] for i in tr], table, idf)
             s_te = static_block([prepared[i] for i in te], table, idf)
-            for w in (0.5, 1.0):
+            for w in [float(x) for x in os.environ.get("STATIC_WEIGHTS", "0.5 1.0").split()]:
                 x1 = hstack([xtr, csr_matrix(s_tr * w)]).tocsr()
                 x2 = hstack([xte, csr_matrix(s_te * w)]).tocsr()
                 out[f"static{w}"] = cal_svm().fit(x1, ytr).predict_proba(x2)
