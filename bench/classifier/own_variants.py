@@ -28,7 +28,9 @@ from routing.classifier.data import project_examples  # noqa: E402
 from routing.classifier.features import prepare, words  # noqa: E402
 
 
-def static_block(texts: list[str], table: dict[str, np.ndarray], idf: dict[str, float]) -> np.ndarray:
+def static_block(
+    texts: list[str], table: dict[str, np.ndarray], idf: dict[str, float]
+) -> np.ndarray:
     """idf-weighted mean of the static vectors of a text's words, centred table, L2-normalised."""
     dim = next(iter(table.values())).shape[0]
     out = np.zeros((len(texts), dim), np.float32)
@@ -90,7 +92,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--static", help="npz of static word vectors (words, vecs)")
     ap.add_argument("--only", nargs="*", help="candidate names to run")
-    ap.add_argument("--expand", help="NPZ:K:COS — add each lexicon term's K nearest words (cosine >= COS)")
+    ap.add_argument(
+        "--expand", help="NPZ:K:COS — add each lexicon term's K nearest words (cosine >= COS)"
+    )
     args = ap.parse_args()
     if args.expand:
         path, k, cos = args.expand.split(":")
@@ -106,12 +110,16 @@ def main() -> int:
     started = time.monotonic()
 
     def cal_svm(c: float = 0.5) -> CalibratedClassifierCV:
-        return CalibratedClassifierCV(LinearSVC(C=c, class_weight="balanced"), method="sigmoid", cv=3)
+        return CalibratedClassifierCV(
+            LinearSVC(C=c, class_weight="balanced"), method="sigmoid", cv=3
+        )
 
     def want(name: str) -> bool:
         return not args.only or name in args.only
 
-    for fold, (tr, te) in enumerate(GroupKFold(5).split(own, labels, groups=[e.group for e in own])):
+    for fold, (tr, te) in enumerate(
+        GroupKFold(5).split(own, labels, groups=[e.group for e in own])
+    ):
         vec = train.build_vectorizer(variant)
         xtr = vec.fit_transform([prepared[i] for i in tr])
         xte = vec.transform([prepared[i] for i in te])
