@@ -81,6 +81,17 @@ def expand_lexicon(path: str, k: int, cos: float) -> None:
     features._lexicon_index.cache_clear()
 
 
+def corpus_folder(seed: int) -> Path:
+    """The project corpus generated with another seed (same scenarios) into a temporary folder."""
+    import tempfile
+
+    import routing.data.complaints.generate as gen
+
+    folder = Path(tempfile.mkdtemp(prefix="corpus_seed_"))
+    gen.write_csv(gen.generate(seed, gen.load_scenarios()), folder / "generated.csv")
+    return folder
+
+
 def main() -> int:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.calibration import CalibratedClassifierCV
@@ -95,11 +106,12 @@ def main() -> int:
     ap.add_argument(
         "--expand", help="NPZ:K:COS — add each lexicon term's K nearest words (cosine >= COS)"
     )
+    ap.add_argument("--corpus-seed", type=int, help="generate the corpus with this seed instead")
     args = ap.parse_args()
     if args.expand:
         path, k, cos = args.expand.split(":")
         expand_lexicon(path, int(k), float(cos))
-    own = project_examples()
+    own = project_examples(corpus_folder(args.corpus_seed) if args.corpus_seed else None)
     labels = np.array([e.category for e in own])
     l2 = np.array([f"{e.category}/{e.level2}" if e.level2 else e.category for e in own])
     prepared = [prepare(e.text) for e in own]
