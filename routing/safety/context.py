@@ -49,6 +49,10 @@ DENIED = re.compile(
 REPORT = re.compile("新闻|报道|听说|据说|谣言|辟谣|疯传|传言|传闻|网上(说|传)|视频里|电视上|电视剧|小说|游戏里|直播")
 # A consumer complaint about a product or a service.
 CONSUMER = re.compile("商家|客服|退款|退货|质量问题|保修|售后|假货|差评|发票|检测报告")
+# A lawful step the writer takes or plans (petitioning, the press, a lawsuit, posting online): read
+# only for a sentence the model alone finds dangerous, whose readiness words (我已经…明天就去…)
+# the model learned from danger sentences. A cue of the lexicon in such a sentence keeps its weight.
+RECOURSE = re.compile("上访|信访|记者|媒体|曝光|起诉|诉讼|举报|网上|微博|抖音|头条|横幅|大字报|鉴定|维权|讨说法|要个说法")
 FRAMES: dict[str, re.Pattern[str]] = {
     "settled": SETTLED, "hazard": HAZARD, "past": PAST, "denied": DENIED, "report": REPORT,
     "consumer": CONSUMER,
@@ -56,7 +60,7 @@ FRAMES: dict[str, re.Pattern[str]] = {
 # How much each frame raises the score a finding needs. Chosen on the leave-one-writer-out check
 # and the exposed development sets (bench/crisis/README.md, third round).
 WEIGHTS: dict[str, float] = {"ask": 0.3, "settled": 0.3, "hazard": 0.225, "past": 0.15, "denied": 0.3,
-                             "report": 0.3, "consumer": 0.225, "short": 0.45}
+                             "report": 0.3, "consumer": 0.225, "short": 0.45, "recourse": 0.2}
 # A sentence this short is too little for the model alone to judge ("在不在", "筭了"): the
 # dialogue's own turns must not alarm, and the rules know the short cries (救命, 不想活了).
 SHORT = 3
@@ -81,8 +85,8 @@ def window_frames(window: str) -> frozenset[str]:
 
 
 def sentence_frames(sentence: str) -> frozenset[str]:
-    """Frames of a sentence the model alone finds dangerous: its own, and ``short``."""
-    found = window_frames(sentence)
+    """Frames of a sentence the model alone finds dangerous: its own, ``recourse`` and ``short``."""
+    found = window_frames(sentence) | ({"recourse"} if RECOURSE.search(sentence) else frozenset())
     return found | {"short"} if len(sentence) <= SHORT else found
 
 

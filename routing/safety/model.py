@@ -34,8 +34,10 @@ ENV_MODEL_DIR = "FENGQIAO_SAFETY_DIR"
 # on the grouped cross-validation of bench/crisis/cv.py; THRESHOLD was lowered from 0.75 to 0.55
 # in the second round on the leave-one-writer-out check (bench/crisis/by_writer.py), and to 0.5 in
 # the third, where the second stage (routing/safety/context.py) raises it for sentences told in
-# an everyday frame (bench/crisis/README.md). A missed crisis costs more than a false alarm.
-THRESHOLD = 0.5
+# an everyday frame (bench/crisis/README.md); back to 0.55 in the fourth round, whose model
+# (C 30, danger narratives cut to their danger sentences) the third round's selection rule put
+# there. A missed crisis costs more than a false alarm.
+THRESHOLD = 0.55
 SUPPORT_THRESHOLD = 0.45
 # A lexicon cue counts only when the model gives its message at least this score: the lexicon,
 # written from one writer's sentences, fires on other writers' past events, news and jokes
@@ -43,6 +45,11 @@ SUPPORT_THRESHOLD = 0.45
 # them. It reads the 20 characters either side of the cue. 0 turns the veto off. Chosen on the
 # leave-one-writer-out check (bench/crisis/by_writer.py).
 VETO = 0.2
+# Inverse regularisation of the danger model (was 10; 30 chosen in the fourth round on the
+# leave-one-writer-out check, bench/crisis/README.md), and the share of a multi-sentence danger
+# component's best score its other sentences need to stay positives (``fit``).
+C = 30.0
+POSITIVE_KEEP = 0.8
 # Ordinary complaint sentences used as negatives (every n-th, to keep first-use training fast).
 COMPLAINT_STRIDE = 3
 # A few scenarios of the complaint corpus describe a person held (a relative in a pyramid-selling
@@ -149,14 +156,46 @@ def training_set(rows: list[dict], complaints: list[str]) -> TrainingSet:
 
 
 def fit(data: TrainingSet) -> dict[str, Any]:
-    """Fit the vectorizer, the danger model and the kind model (for model-only verdicts)."""
+    """Fit the vectorizer, the danger model and the kind model (for model-only verdicts).
+
+    The model scores single sentences, but some danger components are whole grievances whose
+    danger is one sentence of five (writer 3's narratives). Trained as one positive unit, their
+    everyday sentences (我是外卖骑手，上个月…被撞了) taught the model grievance words as danger. So a
+    first fit reads each multi-sentence danger component sentence by sentence, and the second fit
+    keeps as positives only its sentences scoring at least ``POSITIVE_KEEP`` of its best one.
+    """
+    first = _fit(data)
+    focused = focus(first, data)
+    return first if focused.texts == data.texts else _fit(focused)
+
+
+def focus(fitted: dict[str, Any], data: TrainingSet) -> TrainingSet:
+    """The training rows with each multi-sentence danger component cut down to its sentences
+    the fitted model scores at least ``POSITIVE_KEEP`` of the component's best (see ``fit``)."""
+    texts: list[str] = []
+    labels: list[int] = []
+    kinds: list[str] = []
+    for text, label, kind in zip(data.texts, data.labels, data.kinds, strict=True):
+        parts = lexicon.sentences(text) if label else [text]
+        if len(parts) > 1:
+            found = fitted["danger"].predict_proba(fitted["vectorizer"].transform(parts))[:, 1]
+            parts = [part for part, p in zip(parts, found, strict=True) if p >= POSITIVE_KEEP * max(found)]
+        else:
+            parts = [text]
+        texts += parts
+        labels += [label] * len(parts)
+        kinds += [kind] * len(parts)
+    return TrainingSet(texts, labels, kinds)
+
+
+def _fit(data: TrainingSet) -> dict[str, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import ComplementNB
 
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
     features = vectorizer.fit_transform(data.texts)
-    danger = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear")
+    danger = LogisticRegression(C=C, class_weight="balanced", solver="liblinear")
     danger.fit(features, data.labels)
     pos = [i for i, label in enumerate(data.labels) if label]
     kind = ComplementNB(alpha=0.3)
@@ -172,7 +211,7 @@ def fingerprint() -> str:
     for path in (*build.source_files(), *_scenario_files(), *sorted((REPO_ROOT / "nlu_data").glob("*.yml"))):
         digest.update(path.read_bytes())
     digest.update(lexicon.fingerprint_text().encode())
-    digest.update(f"{COMPLAINT_STRIDE}".encode())
+    digest.update(f"{COMPLAINT_STRIDE}/{C}/{POSITIVE_KEEP}".encode())
     return digest.hexdigest()[:16]
 
 

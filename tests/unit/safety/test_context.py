@@ -51,3 +51,11 @@ def test_the_dialogue_s_own_short_turns_do_not_alarm() -> None:
     assert [t for t in short if check(t).danger] == []
     for turn in ("在不在", "筭了", "我不想留电话", "在本对话里联系我", "不想说"):
         assert not check(turn).danger, turn
+
+
+def test_a_lawful_step_frames_only_the_model_s_own_finding() -> None:
+    sentence = "我已经跟记者联系好了，明天就把视频发到网上"
+    assert "recourse" in context.sentence_frames(sentence)
+    assert "recourse" not in context.window_frames(sentence)
+    assert context.needed(0.5, context.sentence_frames(sentence)) > 0.5
+    assert "recourse" not in context.sentence_frames("我已经把药买好了，今晚就全吃了")
