@@ -20,7 +20,7 @@ DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.p
 CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
 SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help setup run test test-fast lint format train bench db clean browser-deps
+.PHONY: help setup run test test-fast lint format train bench bench-chaos bench-scaling db clean browser-deps
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -89,6 +89,12 @@ format: $(VENV)/.installed
 
 bench: setup ## reproducible benchmarks (figures in bench/README.md)
 	$(PY) bench/run_all.py
+
+bench-chaos: setup ## the gateway chaos test at full size: 200 conversations x 8 turns under kill -9 and cut connections
+	CHAOS_CONVERSATIONS=200 CHAOS_TURNS=8 $(PY) -m pytest -q -p no:cacheprovider tests/e2e/test_gateway_chaos.py
+
+bench-scaling: setup ## 1 vs 2 Rasa processes side by side (PostgreSQL tracker store, Redis lock store)
+	$(PY) bench/cluster/scaling.py
 
 clean:
 	rm -rf results var/*.db var/*.db-* models

@@ -468,6 +468,9 @@ class InboxWorker:
             log.warning("conversation %s taken over by another gateway", mask_pii(conversation_id)[:16])
         except Exception as exc:
             log.error("inbox worker failed for %s: %s", mask_pii(conversation_id), describe(exc))
+            if conversation_id in self.held:  # let the next sweep retry now, not after the ttl
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.leases.release, name)
         finally:
             self.held.discard(conversation_id)  # an unreleased lease expires after its ttl
             self.running.pop(conversation_id, None)

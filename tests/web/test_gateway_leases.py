@@ -34,6 +34,7 @@ class SlowRasa:
     """Rasa's REST webhook with a random delay; records what each sender sent, in arrival order."""
 
     def __init__(self) -> None:
+        self.url = ""
         self.received: dict[str, list[str]] = {}
         self.busy: set[str] = set()
         self.overlaps = 0  # two turns of one conversation at the same time (must stay 0)
@@ -58,7 +59,7 @@ async def rasa(aiohttp_server) -> SlowRasa:
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", fake.webhook)
     server = await aiohttp_server(app)
-    fake.url = str(server.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    fake.url = str(server.make_url("")).rstrip("/")
     return fake
 
 
@@ -216,7 +217,7 @@ async def test_a_socket_and_a_live_feed_on_different_gateways_hear_each_other(ai
     assert events[1] == {"from": "bot", "reply_to": "web:busfeed01:m1", "text": "收到：邻居装修太吵", "buttons": []}
     await relay.take_over(b.server.app, "web:busfeed01", "agent-9")  # written on B, read by A's socket
     await relay.send_from_agent(b.server.app, "web:busfeed01", "agent-9", "您好，我来处理。")
-    got = []
+    got: list[tuple[str, str]] = []
     while len(got) < 3:
         data = json.loads((await ws.receive(timeout=10)).data)
         if data["type"] == "bot":
