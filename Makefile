@@ -91,7 +91,7 @@ bench: setup ## reproducible benchmarks (figures in bench/README.md)
 	$(PY) bench/run_all.py
 
 bench-chaos: setup ## the gateway chaos test at full size: 200 conversations x 8 turns under kill -9 and cut connections
-	CHAOS_CONVERSATIONS=200 CHAOS_TURNS=8 $(PY) -m pytest -q -p no:cacheprovider tests/e2e/test_gateway_chaos.py
+	CHAOS_CONVERSATIONS=200 CHAOS_TURNS=8 CHAOS_TURN_TIMEOUT=300 $(PY) -m pytest -q -p no:cacheprovider tests/e2e/test_gateway_chaos.py
 
 bench-scaling: setup ## 1 vs 2 Rasa processes side by side (PostgreSQL tracker store, Redis lock store)
 	$(PY) bench/cluster/scaling.py

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import ClientSession, web
@@ -24,6 +25,7 @@ from gateway.outbox import (
     RateLimiter,
     TelegramRelay,
     WebHub,
+    catch_up_forever,
     scan_forever,
 )
 from gateway.rasa_client import Backend, rasa_turn
@@ -35,6 +37,7 @@ from routing.messaging_orm import InboxMessage
 log = logging.getLogger("fengqiao.gateway")
 
 STATIC = Path(__file__).parent / "static"
+DB_THREADS = 16
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -84,6 +87,9 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     and events through the bus (PostgreSQL LISTEN/NOTIFY).
     """
     settings = app[SETTINGS]
+    # Every database call runs on the default thread pool: size it to the engine's pool (5 + 10),
+    # not to the cores (6 threads on 2 cores would queue turns behind the danger check).
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(DB_THREADS, thread_name_prefix="gateway-db"))
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     outbox = Outbox(sessions)
@@ -117,7 +123,8 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     app[LEADER] = leader
     tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker"),
              asyncio.create_task(m.bus.run(), name="bus"),
-             asyncio.create_task(leader.run(), name="leader")]
+             asyncio.create_task(leader.run(), name="leader"),
+             asyncio.create_task(catch_up_forever(m.hub), name="socket-catch-up")]
     try:
         yield
     finally:

@@ -131,22 +131,25 @@ class Bus:
         import psycopg
 
         conn: Any = None
+        wait = 0.2
         try:
             while True:
                 payload = await self.queue.get()
-                for _attempt in range(2):
+                while True:  # keep it until it is sent: a lost notification leaves a socket waiting
                     try:
                         if conn is None or conn.closed:
                             conn = await psycopg.AsyncConnection.connect(self.dsn or "", autocommit=True)
                         await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                        wait = 0.2
                         break
-                    except Exception as exc:  # dropped after a retry: the listeners' reconnect flush covers it
+                    except Exception as exc:
                         log.warning("bus send failed: %s", describe(exc))
                         if conn is not None:
                             with contextlib.suppress(Exception):
                                 await conn.close()
                         conn = None
-                        await asyncio.sleep(0.5)
+                        await asyncio.sleep(wait)
+                        wait = min(wait * 2, 5.0)
         finally:
             if conn is not None:
                 with contextlib.suppress(Exception):

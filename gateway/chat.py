@@ -63,7 +63,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            await _handle(m, client, msg.data)
+            try:
+                await _handle(m, client, msg.data)
+            except ConnectionError:  # the page went away while we answered; it replays on return
+                break
     finally:
         m.hub.remove(client)
     return ws

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -263,6 +265,7 @@ class Inbox:
 
 
 TURN_KINDS = ("text", "command", "callback")
+SLOW_TURN = 15.0  # seconds: a turn this slow is logged (Rasa overloaded, a backend hanging)
 
 
 class LeaseLost(RuntimeError):
@@ -406,21 +409,28 @@ class InboxWorker:
                 await heartbeat
 
     async def _heartbeat(self) -> None:
-        """Renew the held leases; stop a conversation whose lease another gateway took over."""
-        while True:
-            await asyncio.sleep(self.leases.ttl / 3)
-            names = {inbox_lease(c): c for c in self.held}
-            try:
-                kept = await asyncio.to_thread(self.leases.renew, list(names))
-            except Exception as exc:  # the database may be restarting: try again next beat
-                log.warning("lease renewal failed: %s", describe(exc))
-                continue
-            for name, conversation_id in names.items():
-                if name not in kept and conversation_id in self.held:
-                    log.warning("lease of %s taken over: stopping here", mask_pii(conversation_id)[:16])
-                    self.held.discard(conversation_id)
+        """Renew the held leases; stop a conversation whose lease another gateway took over.
+
+        Renewals run on a thread of their own, so a busy thread pool (turns, the danger check)
+        cannot delay them past the ttl and hand live conversations to another gateway.
+        """
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1, thread_name_prefix="lease-heartbeat") as beat:
+            while True:
+                await asyncio.sleep(self.leases.ttl / 3)
+                names = {inbox_lease(c): c for c in self.held}
+                tasks = {c: self.running.get(c) for c in names.values()}
+                try:
+                    kept = await loop.run_in_executor(beat, self.leases.renew, list(names))
+                except Exception as exc:  # the database may be restarting: try again next beat
+                    log.warning("lease renewal failed: %s", describe(exc))
+                    continue
+                for name, conversation_id in names.items():
                     task = self.running.get(conversation_id)
-                    if task is not None:
+                    # only the task that held it then: a newer one may have taken the lease again since
+                    if name not in kept and task is not None and task is tasks[conversation_id]:
+                        log.warning("lease of %s taken over: stopping here", mask_pii(conversation_id)[:16])
+                        self.held.discard(conversation_id)
                         task.cancel()
 
     async def stop(self) -> None:
@@ -453,7 +463,11 @@ class InboxWorker:
                         break
                     wait = self._wait_for(claimed.row)
                     if wait <= 0:
+                        began = time.monotonic()
                         await self._process(claimed)
+                        if time.monotonic() - began > SLOW_TURN:
+                            log.warning("slow turn for %s: %.1fs", mask_pii(conversation_id)[:16],
+                                        time.monotonic() - began)
                         continue
                 await asyncio.sleep(wait)
             # Give the lease back, then look once more: another gateway may have stored a message

@@ -33,16 +33,17 @@ class Tracker:
 
     def __init__(self, dsn: str, port: int) -> None:
         self.dsn, self.port = dsn, port
+        self.connections = asyncio.Semaphore(4)  # the machine's PostgreSQL is shared: few connections
 
     async def record(self, sender: str, key: str, text: str) -> None:
-        async with await psycopg.AsyncConnection.connect(self.dsn) as conn, conn.transaction():
+        async with self.connections, await psycopg.AsyncConnection.connect(self.dsn) as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(sender.encode()),))
             await conn.execute(
                 "INSERT INTO standin_tracker (sender, message_key, text, reply, port) VALUES (%s, %s, %s, %s, %s)",
                 (sender, key, text, reply_to(text), self.port))
 
     async def events(self, sender: str) -> list[dict[str, object]]:
-        async with await psycopg.AsyncConnection.connect(self.dsn) as conn:
+        async with self.connections, await psycopg.AsyncConnection.connect(self.dsn) as conn:
             rows = await (await conn.execute(
                 "SELECT message_key, text, reply FROM standin_tracker WHERE sender = %s ORDER BY id", (sender,)
             )).fetchall()
