@@ -20,7 +20,7 @@ DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.p
 CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
 SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help setup run test test-fast lint format train bench bench-chaos bench-scaling db clean browser-deps
+.PHONY: help setup run test test-fast lint format train bench bench-chaos bench-scaling bench-chaos-rasa db clean browser-deps
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ bench-chaos: setup ## the gateway chaos test at full size: 200 conversations x 8
 
 bench-scaling: setup ## 1 vs 2 Rasa processes side by side (PostgreSQL tracker store, Redis lock store)
 	$(PY) bench/cluster/scaling.py
+
+bench-chaos-rasa: setup ## full intakes on the cluster profile with the real Rasa: kill -9 of a Rasa, an action server and a gateway
+	$(PY) bench/cluster/chaos_rasa.py
 
 clean:
 	rm -rf results var/*.db var/*.db-* models
