@@ -57,6 +57,31 @@ def production_env(database_url: str, redis_url: str, tracker_url: str = "") -> 
     }
 
 
+def ensure_tracker_database(env: dict[str, str]) -> bool:
+    """Create Rasa's tracker database if it is missing; return whether it was created.
+
+    Needed: Rasa 3.6 does not create it when several processes start together, and when it
+    cannot reach it, it falls back to an in-memory tracker store per process with only an ERROR
+    in its log — conversations would then silently split between processes.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import URL
+
+    admin = URL.create("postgresql+psycopg", username=env["RASA_TRACKER_PG_USER"],
+                       password=env["RASA_TRACKER_PG_PASSWORD"] or None, host=env["RASA_TRACKER_PG_HOST"],
+                       port=int(env["RASA_TRACKER_PG_PORT"]), database="postgres")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            name = env["RASA_TRACKER_PG_DB"]
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+                return False
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            return True
+    finally:
+        engine.dispose()
+
+
 @dataclass(frozen=True)
 class Layout:
     """How many processes of each kind, and their first ports (then +1, +2 …)."""
@@ -131,3 +156,12 @@ class Supervisor:
         """Stop every service, gateways first."""
         for service in reversed(self.services):
             service.stop()
+
+
+def tracker_fallbacks(services: list[Service]) -> int:
+    """Count the turns on which a Rasa process fell back to an in-memory tracker (must be 0)."""
+    count = 0
+    for service in services:
+        if service.name.startswith("rasa") and service.log_path.exists():
+            count += service.log_path.read_text(errors="replace").count("Falling back to use the 'InMemoryTrackerStore'")
+    return count

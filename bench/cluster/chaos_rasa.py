@@ -34,7 +34,14 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from fengqiao.cluster import Layout, Supervisor, cluster_services, production_env  # noqa: E402
+from fengqiao.cluster import (  # noqa: E402
+    Layout,
+    Supervisor,
+    cluster_services,
+    ensure_tracker_database,
+    production_env,
+    tracker_fallbacks,
+)
 from fengqiao.migrate import upgrade  # noqa: E402
 from fengqiao.processes import MODEL, Service  # noqa: E402
 from routing.db import REPO_ROOT  # noqa: E402
@@ -190,6 +197,7 @@ def main() -> int:
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7")
     services = cluster_services(layout, logs, url, redis, INBOX_RETRY_CAP="5", LEASE_TTL_SECONDS="10")
     env = production_env(url, redis)
+    ensure_tracker_database(env)
     try:
         outcome = asyncio.run(run(layout, services, args.conversations))
         figures = check(url, PG_ADMIN.rsplit("/", 1)[0] + "/" + env["RASA_TRACKER_PG_DB"], outcome)
@@ -200,7 +208,7 @@ def main() -> int:
                              {"n": db})
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db}"'))
         admin.dispose()
-    result = {**figures, "faults": outcome["faults"], "restarts": outcome["restarts"],
+    result = {**figures, "tracker_fallbacks": tracker_fallbacks(services), "faults": outcome["faults"], "restarts": outcome["restarts"],
               "elapsed_s": round(outcome["elapsed_s"], 1), "turn_s_p50": round(outcome["turn_s_p50"], 2),
               "turn_s_p95": round(outcome["turn_s_p95"], 2)}
     out = REPO_ROOT / "bench" / "results"

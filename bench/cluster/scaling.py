@@ -25,13 +25,14 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.chat_load import load  # noqa: E402
-from fengqiao.cluster import Layout, production_env  # noqa: E402
+from fengqiao.cluster import Layout, ensure_tracker_database, production_env, tracker_fallbacks  # noqa: E402
 from fengqiao.migrate import upgrade  # noqa: E402
 from fengqiao.processes import MODEL, Service, action_service, rasa_service, web_service  # noqa: E402
 from routing.db import REPO_ROOT  # noqa: E402
@@ -123,6 +124,7 @@ def main() -> int:
     logs = work / "logs"
     rasa_ports, action_ports = [free_port(), free_port()], [free_port(), free_port()]
     env = production_env(url, os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7"))
+    ensure_tracker_database(env)
     actions = [action_service(p, logs, url, name=f"actions-{i + 1}") for i, p in enumerate(action_ports)]
     rasas = [rasa_service(p, action_ports[i], logs, None, name=f"rasa-{i + 1}", production=env)
              for i, p in enumerate(rasa_ports)]
@@ -145,8 +147,10 @@ def main() -> int:
         for service in reversed(services):
             service.stop()
         _drop(name, env["RASA_TRACKER_PG_DB"])
-    summary = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in results.items() if v}
-    summary["ratio_turns_per_s"] = summary["2"]["turns_per_s"] / summary["1"]["turns_per_s"]  # type: ignore[assignment]
+    summary: dict[str, Any] = {k: {m: statistics.median(r[m] for r in v) for m in v[0]}
+                               for k, v in results.items() if v}
+    summary["tracker_fallbacks"] = tracker_fallbacks(rasas)  # must be 0: else Rasa ran in memory
+    summary["ratio_turns_per_s"] = summary["2"]["turns_per_s"] / summary["1"]["turns_per_s"]
     out = REPO_ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "cluster_scaling.json").write_text(json.dumps({"rounds": results, "median": summary}, indent=2))

@@ -88,13 +88,21 @@ def run_cluster(args: argparse.Namespace, settings) -> int:  # type: ignore[no-u
     """Start the cluster profile and restart any process that dies, until Ctrl-C."""
     import os
 
-    from fengqiao.cluster import ClusterError, Layout, Supervisor, cluster_services
+    from fengqiao.cluster import (
+        ClusterError,
+        Layout,
+        Supervisor,
+        cluster_services,
+        ensure_tracker_database,
+        production_env,
+    )
 
     layout = Layout(args.rasa, args.actions, args.gateways, args.rasa_port, settings.action_port,
                     settings.web_port)
+    redis, tracker = os.environ.get("REDIS_URL", ""), os.environ.get("RASA_TRACKER_DATABASE_URL", "")
     try:
-        services = cluster_services(layout, REPO_ROOT / "var" / "log", settings.database_url,
-                                    os.environ.get("REDIS_URL", ""), os.environ.get("RASA_TRACKER_DATABASE_URL", ""))
+        services = cluster_services(layout, REPO_ROOT / "var" / "log", settings.database_url, redis, tracker)
+        ensure_tracker_database(production_env(settings.database_url, redis, tracker))
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return 2
