@@ -20,7 +20,7 @@ DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.p
 CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
 SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety nlu_data -type f -not -name '*.pyc' -not -name corpus.jsonl -not -name '*.tmp' 2>/dev/null)
 
-.PHONY: help setup run test test-fast lint format train bench bench-rates db clean browser-deps
+.PHONY: help setup run test test-fast lint format train bench bench-rates bench-chaos bench-scaling bench-chaos-rasa db clean browser-deps
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -102,6 +102,15 @@ bench-rates: setup ## /public at 1,000,000 cases beside a reference query (creat
 	createdb -U postgres -h 127.0.0.1 $(notdir $(RATES_BENCH_URL)) 2>/dev/null || true
 	DATABASE_URL=$(RATES_BENCH_URL) $(PY) -m fengqiao.cli db upgrade
 	$(PY) bench/rates/bench_public.py --url $(RATES_BENCH_URL) --base 50000 --cases 1000000 --out bench/results/rates.json
+
+bench-chaos: setup ## the gateway chaos test at full size: 200 conversations x 8 turns under kill -9 and cut connections
+	CHAOS_CONVERSATIONS=200 CHAOS_TURNS=8 CHAOS_TURN_TIMEOUT=300 $(PY) -m pytest -q -p no:cacheprovider tests/e2e/test_gateway_chaos.py
+
+bench-scaling: setup ## 1 vs 2 Rasa processes side by side (PostgreSQL tracker store, Redis lock store)
+	$(PY) bench/cluster/scaling.py
+
+bench-chaos-rasa: setup ## full intakes on the cluster profile with the real Rasa: kill -9 of a Rasa, an action server and a gateway
+	$(PY) bench/cluster/chaos_rasa.py
 
 clean:
 	rm -rf results var/*.db var/*.db-* models

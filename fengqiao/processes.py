@@ -83,27 +83,38 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def rasa_service(port: int, action_port: int, log_dir: Path, tracker_db: Path, model: Path = MODEL) -> Service:
-    """Describe the Rasa server (REST channel on loopback, SQLite tracker store)."""
-    env = base_env(
-        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook", RASA_TRACKER_DB=str(tracker_db)
-    )
+def rasa_service(port: int, action_port: int, log_dir: Path, tracker_db: Path | None, model: Path = MODEL,
+                 name: str = "rasa", production: dict[str, str] | None = None) -> Service:
+    """Describe the Rasa server (REST channel on loopback).
+
+    Args:
+        tracker_db: the SQLite tracker file (one process), or None with `production`.
+        production: the variables of `deploy/endpoints.production.yml` (PostgreSQL tracker
+            store, Redis lock store: several Rasa processes share conversations).
+    """
+    env = base_env(ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook")
+    endpoints = "endpoints.yml"
+    if production is not None:
+        env.update(production)
+        endpoints = "deploy/endpoints.production.yml"
+    else:
+        env["RASA_TRACKER_DB"] = str(tracker_db)
     # The HTTP API (token-protected, loopback) lets the gateway ask whether a turn it sent just
     # before a crash reached the tracker, so that turn is not sent twice.
     args = [
-        str(RASA_BIN), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+        str(RASA_BIN), "run", "--model", str(model), "--endpoints", endpoints,
         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
         "--enable-api", "--auth-token", rasa_api_token(),
     ]
-    return Service("rasa", args, f"http://127.0.0.1:{port}/", env, log_dir / "rasa.log")
+    return Service(name, args, f"http://127.0.0.1:{port}/", env, log_dir / f"{name}.log")
 
 
-def action_service(port: int, log_dir: Path, database_url: str) -> Service:
-    """Describe the action server (rasa-sdk, on loopback)."""
+def action_service(port: int, log_dir: Path, database_url: str, name: str = "actions") -> Service:
+    """Describe the action server (rasa-sdk, on loopback; it keeps no state of its own)."""
     env = base_env(DATABASE_URL=database_url)
     args = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
     # rasa-sdk binds every interface and has no flag for it; the port is only for Rasa.
-    return Service("actions", args, f"http://127.0.0.1:{port}/health", env, log_dir / "actions.log")
+    return Service(name, args, f"http://127.0.0.1:{port}/health", env, log_dir / f"{name}.log")
 
 
 def web_service(
@@ -129,4 +140,6 @@ def web_service(
         env["ACTION_HEALTH_URL"] = f"http://127.0.0.1:{action_port}/health"
     env.update(extra_env)
     args = [str(APP_PYTHON), "-m", "gateway"]
-    return Service("web", args, f"http://127.0.0.1:{port}/health", env, log_dir / "web.log")
+    name = extra_env.get("FENGQIAO_PROCESS_NAME", "web")
+    ready = "ready" if "RASA_URLS" in extra_env else "health"
+    return Service(name, args, f"http://127.0.0.1:{port}/{ready}", env, log_dir / f"{name}.log")

@@ -47,6 +47,12 @@ class Settings:
     holiday_notices_file: str = ""
     # Webhooks may go to http://127.0.0.1 (development only); never to private ranges.
     webhook_allow_loopback: bool = False
+    # Scale-out (issue 15): several Rasa processes (RASA_URLS, comma-separated; a conversation
+    # sticks to one and fails over to the next), each with its action server's health URL at
+    # the same position (ACTION_HEALTH_URLS); and the lease ttl shared by all gateways.
+    rasa_urls: tuple[str, ...] = ()
+    action_health_urls: tuple[str, ...] = ()
+    lease_ttl: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +88,16 @@ class Settings:
         roster = tuple(_chat_ids(f"CRISIS_NOTIFY_TELEGRAM_{level}") for level in (2, 3))
         if escalate <= 0:
             raise SettingsError("CRISIS_ESCALATE_MINUTES must be positive")
+        rasa_urls = tuple(u.strip().rstrip("/") for u in os.environ.get("RASA_URLS", "").split(",") if u.strip())
+        health_urls = tuple(u.strip() for u in os.environ.get("ACTION_HEALTH_URLS", "").split(",") if u.strip())
+        if health_urls and len(health_urls) != len(rasa_urls):
+            raise SettingsError("ACTION_HEALTH_URLS needs one URL per RASA_URLS entry, in the same order")
+        try:
+            lease_ttl = float(os.environ.get("LEASE_TTL_SECONDS", "10"))
+        except ValueError as exc:
+            raise SettingsError(f"LEASE_TTL_SECONDS must be a number: {exc}") from exc
+        if lease_ttl < 1:
+            raise SettingsError("LEASE_TTL_SECONDS must be at least 1")
         notices = os.environ.get("HOLIDAY_NOTICES_FILE", "").strip()
         if notices and not os.path.isfile(notices):
             raise SettingsError(f"HOLIDAY_NOTICES_FILE {notices!r} is not a file")
@@ -110,6 +126,9 @@ class Settings:
             crisis_escalate_minutes=escalate,
             holiday_notices_file=notices,
             webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0").lower() in ("1", "true", "yes"),
+            rasa_urls=rasa_urls,
+            action_health_urls=health_urls,
+            lease_ttl=lease_ttl,
         )
 
 

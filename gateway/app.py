@@ -6,23 +6,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import ClientSession, web
+from sqlalchemy import text
 
 from fengqiao.settings import Settings, get_settings, rasa_api_token
 from gateway import cards, chat, console, open311, public
+from gateway.bus import Bus
 from gateway.crisis import CrisisScreen, CrisisWatch
-from gateway.inbox import Inbox, InboxWorker, Messaging, rasa_turn
-from gateway.keys import HTTP, MESSAGING, SETTINGS
+from gateway.inbox import Inbox, InboxWorker, Messaging
+from gateway.keys import HTTP, LEADER, MESSAGING, SETTINGS
+from gateway.leases import Leader, Leases
 from gateway.outbox import (
     NotificationScanner,
     Outbox,
     RateLimiter,
     TelegramRelay,
     WebHub,
+    catch_up_forever,
     scan_forever,
 )
+from gateway.rasa_client import Backend, rasa_turn
 from gateway.script import render
 from routing import safety
 from routing.db import make_engine, make_session_factory
@@ -31,6 +37,7 @@ from routing.messaging_orm import InboxMessage
 log = logging.getLogger("fengqiao.gateway")
 
 STATIC = Path(__file__).parent / "static"
+DB_THREADS = 16
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -71,8 +78,18 @@ def _material_recorder(sessions, settings: Settings):  # type: ignore[no-untyped
 
 
 async def _messaging(app: web.Application) -> AsyncIterator[None]:
-    """Start the inbox worker, the notification scanner and (with a token) Telegram."""
+    """Start the inbox worker, the bus and, on the elected gateway, the singleton loops.
+
+    Any number of gateways may run on one PostgreSQL database: conversations are shared through
+    leases (gateway.leases), and one gateway, elected by a lease, polls Telegram, sends its
+    outbox and runs the notification scanner and the crisis watch; another takes over within
+    `lease_ttl` seconds when it dies. Sockets and live feeds on other gateways hear of new rows
+    and events through the bus (PostgreSQL LISTEN/NOTIFY).
+    """
     settings = app[SETTINGS]
+    # Every database call runs on the default thread pool: size it to the engine's pool (5 + 10),
+    # not to the cores (6 threads on 2 cores would queue turns behind the danger check).
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(DB_THREADS, thread_name_prefix="gateway-db"))
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     outbox = Outbox(sessions)
@@ -80,24 +97,34 @@ async def _messaging(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(safety.check, "启动预热")  # load the danger model before the first citizen
     m = Messaging(sessions=sessions, inbox=Inbox(sessions, screen), outbox=outbox, hub=WebHub(outbox))
     m.material = _material_recorder(sessions, settings)
+    backends = [Backend(url, health) for url, health in
+                zip(settings.rasa_urls, settings.action_health_urls or ("",) * len(settings.rasa_urls), strict=True)]
     turn = rasa_turn(lambda: app[HTTP], settings.rasa_url, settings.action_health_url,
-                     settings.rasa_token or rasa_api_token())
-    m.worker = InboxWorker(m, turn, retry_cap=settings.inbox_retry_cap)
+                     settings.rasa_token or rasa_api_token(), backends or None)
+    leases = Leases(sessions, ttl=settings.lease_ttl)
+    m.worker = InboxWorker(m, turn, retry_cap=settings.inbox_retry_cap, leases=leases)
+    m.bus = Bus(settings.database_url, leases.holder, m.heard, m.flush_all)
     app[MESSAGING] = m
-    tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker")]
     scanner = NotificationScanner(sessions, render)
-    tasks.append(asyncio.create_task(scan_forever(scanner, m.deliver), name="notifications"))
     watch = CrisisWatch(sessions, screen, settings.crisis_escalate_minutes, m.deliver)
-    tasks.append(asyncio.create_task(watch.run(), name="crisis-watch"))
+    loops = [lambda: scan_forever(scanner, m.deliver), watch.run]
     if settings.telegram_bot_token:
         from gateway.tg.channel import TelegramChannel
 
         m.telegram = TelegramChannel(settings, m)
         m.relay = TelegramRelay(outbox, m.telegram, RateLimiter(settings.telegram_chat_interval, 30))
-        await m.telegram.start()
-        tasks.append(asyncio.create_task(m.relay.run(), name="telegram-relay"))
+        await m.telegram.start(poll=False)
+        loops.append(m.relay.run)  # one sender: the bot's 30 messages/s limit is per bot
+        if not m.telegram.webhook_mode:
+            loops.append(m.telegram.poll_forever)  # webhook updates land on every gateway
     else:
         log.info("Telegram is off (no TELEGRAM_BOT_TOKEN)")
+    leader = Leader(leases, loops)
+    app[LEADER] = leader
+    tasks = [asyncio.create_task(m.worker.run(), name="inbox-worker"),
+             asyncio.create_task(m.bus.run(), name="bus"),
+             asyncio.create_task(leader.run(), name="leader"),
+             asyncio.create_task(catch_up_forever(m.hub), name="socket-catch-up")]
     try:
         yield
     finally:
@@ -145,10 +172,34 @@ async def health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def ready(request: web.Request) -> web.Response:
+    """Answer readiness probes: 200 when the database answers (this gateway can take work).
+
+    The body says whether this gateway is the elected leader and how many conversations it
+    holds; 503 while the database is unreachable (a load balancer sends chats elsewhere).
+    """
+    m = request.app[MESSAGING]
+    leader = request.app[LEADER]
+
+    def ping() -> None:
+        with m.sessions() as session:
+            session.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(asyncio.to_thread(ping), 3)
+    except Exception:
+        return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
+    worker = m.worker
+    return web.json_response({"status": "ready", "leader": leader.leading,
+                              "conversations": len(worker.held) if worker else 0,
+                              "bus": bool(m.bus and m.bus.listening.is_set())})
+
+
 def setup_routes(app: web.Application) -> None:
     """Attach every route."""
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
     app.router.add_get("/ws", chat.websocket)
     app.router.add_get("/embed", cards.embed)
     app.router.add_get("/chat/cases", cards.conversation_cases)

@@ -49,16 +49,24 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if not _CONVERSATION_ID.match(conversation_id):
         raise web.HTTPBadRequest(text="conversation must be 8-64 letters, digits or '-'")
     m: Messaging = request.app[MESSAGING]
+    sender = f"web:{conversation_id}"
+    try:
+        last_id = await asyncio.to_thread(m.outbox.last_id, sender)
+    except Exception as exc:  # the database restarts: the page reconnects (to this or another gateway)
+        log.error("could not open a chat socket: %s", describe(exc))
+        raise web.HTTPServiceUnavailable(text="database unavailable, try again") from None
     ws = web.WebSocketResponse(heartbeat=25, max_msg_size=64 * 1024)
     await ws.prepare(request)
-    sender = f"web:{conversation_id}"
-    client = WebClient(ws, sender, await asyncio.to_thread(m.outbox.last_id, sender))
+    client = WebClient(ws, sender, last_id)
     m.hub.add(client)
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            await _handle(m, client, msg.data)
+            try:
+                await _handle(m, client, msg.data)
+            except ConnectionError:  # the page went away while we answered; it replays on return
+                break
     finally:
         m.hub.remove(client)
     return ws

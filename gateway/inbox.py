@@ -15,17 +15,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
-from aiohttp import ClientError, ClientSession, ClientTimeout
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from gateway import payloads
+from gateway.leases import Leases, inbox_lease
 from gateway.outbox import (
     Outbox,
     Outgoing,
@@ -36,10 +36,12 @@ from gateway.outbox import (
     describe,
     utcnow,
 )
-from gateway.rasa_client import BotReply, RasaUnavailable, send_turn
+from gateway.rasa_client import BotReply, rasa_turn
 from gateway.script import next_script, render, render_reply
-from routing.messaging_orm import ChatConversation, InboxMessage
+from routing.messaging_orm import ChatConversation, InboxMessage, Lease
 from routing.text import mask_pii
+
+__all__ = ["Inbox", "InboxWorker", "Messaging", "rasa_turn"]  # rasa_turn: re-exported for the app
 
 log = logging.getLogger("fengqiao.inbox")
 
@@ -123,14 +125,25 @@ class Inbox:
             state.updated_at = utcnow()
         return state
 
-    def pending_conversations(self) -> list[str]:
-        """Return every conversation with a pending message (for recovery after a restart)."""
+    def pending_conversations(self, leases: Leases | None = None) -> list[str]:
+        """Return every conversation with a pending message (for recovery after a restart).
+
+        With `leases`, only those no live process holds (free, or their holder died).
+        """
         with self.sessions() as session:
-            return list(
-                session.execute(
-                    select(InboxMessage.conversation_id).where(InboxMessage.status == "pending").distinct()
-                ).scalars()
-            )
+            query = select(InboxMessage.conversation_id).where(InboxMessage.status == "pending")
+            if leases is not None:
+                query = query.outerjoin(Lease, Lease.name == literal("inbox:") + InboxMessage.conversation_id) \
+                    .where(leases.expired_or_free(session))
+            return list(session.execute(query.distinct()).scalars())
+
+    def has_pending(self, conversation_id: str) -> bool:
+        """Tell whether the conversation has a pending message."""
+        with self.sessions() as session:
+            return session.execute(
+                select(InboxMessage.id).where(InboxMessage.conversation_id == conversation_id,
+                                              InboxMessage.status == "pending").limit(1)
+            ).first() is not None
 
     def next_pending(self, conversation_id: str) -> InboxMessage | None:
         """Return the conversation's oldest pending message."""
@@ -142,13 +155,19 @@ class Inbox:
                 .limit(1)
             ).scalar()
 
-    def claim(self, conversation_id: str) -> Claimed | None:
+    def claim(self, conversation_id: str, leases: Leases | None = None) -> Claimed | None:
         """Take the conversation's oldest pending message (one transaction, one round trip).
 
         When it is due and the bot would send it to Rasa, it is marked *dispatched* before
         the request goes out; `Claimed.already_sent` tells whether an earlier attempt was.
+
+        Raises:
+            LeaseLost: with `leases`, this process no longer holds the conversation's lease
+                (another gateway took it over): it must not start the turn.
         """
         with self.sessions.begin() as session:
+            if leases is not None and not leases.holds(session, inbox_lease(conversation_id)):
+                raise LeaseLost(conversation_id)
             row = session.execute(
                 select(InboxMessage)
                 .where(InboxMessage.conversation_id == conversation_id, InboxMessage.status == "pending")
@@ -250,6 +269,11 @@ class Inbox:
 
 
 TURN_KINDS = ("text", "command", "callback")
+SLOW_TURN = 15.0  # seconds: a turn this slow is logged (Rasa overloaded, a backend hanging)
+
+
+class LeaseLost(RuntimeError):
+    """Another process holds the conversation's lease now."""
 
 
 @dataclass(frozen=True)
@@ -280,28 +304,56 @@ class Messaging:
     relay: Any = None  # gateway.outbox.TelegramRelay when Telegram is on
     worker: InboxWorker | None = None
     material: Callable[[InboxMessage], str] | None = None
+    bus: Any = None  # gateway.bus.Bus: the other gateways' sockets, feeds and relay (PostgreSQL)
 
-    def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
-        """Put an event on every live feed of the conversation (the handoff console)."""
+    def publish(self, conversation_id: str, event: dict[str, Any], local: bool = False) -> None:
+        """Put an event on every live feed of the conversation (the handoff console), on
+        every gateway (`local`: this one only, for an event heard on the bus)."""
         for queue in list(self.subscribers.get(conversation_id, ())):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
+        if self.bus is not None and not local:
+            self.bus.post("feed", conversation_id, event)
 
-    async def deliver(self, conversation_ids: list[str] | set[str]) -> None:
-        """Push new outbox rows: web sockets now, Telegram through the relay."""
+    async def deliver(self, conversation_ids: list[str] | set[str], local: bool = False) -> None:
+        """Push new outbox rows: web sockets now, Telegram through the relay (on every gateway
+        unless `local`: the socket may sit on one gateway and the relay run on another)."""
         for conversation_id in set(conversation_ids):
             if channel_of(conversation_id) == "tg":
                 if self.relay is not None:
                     self.relay.kick()
             else:
                 await self.hub.flush(conversation_id)
+            if self.bus is not None and not local:
+                self.bus.post("outbox", conversation_id)
+
+    async def heard(self, data: dict[str, Any]) -> None:
+        """Act on another gateway's bus notification."""
+        conversation_id = str(data.get("c", ""))
+        if data.get("k") == "outbox":
+            await self.deliver([conversation_id], local=True)
+        elif data.get("k") == "feed" and isinstance(data.get("e"), dict):
+            self.publish(conversation_id, data["e"], local=True)
+
+    async def flush_all(self) -> None:
+        """Push whatever every local socket has not seen (after the bus reconnects)."""
+        for conversation_id in list(self.hub.clients):
+            await self.hub.flush(conversation_id)
+        if self.relay is not None:
+            self.relay.kick()
 
 
 class InboxWorker:
-    """Processes each conversation's pending messages in order, one at a time."""
+    """Processes each conversation's pending messages in order, one at a time.
+
+    Any number of gateways may run one on the same database: a conversation is processed only
+    by the gateway holding its lease (``inbox:<conversation id>``), so its turns stay one at a
+    time and in order whichever gateway stored the message. A dead gateway's leases expire
+    and the sweep of another gateway takes its conversations over.
+    """
 
     def __init__(self, messaging: Messaging, turn: Turn, concurrency: int = 64,
-                 retry_cap: float = 30.0, sweep_interval: float = 5.0) -> None:
+                 retry_cap: float = 30.0, sweep_interval: float = 5.0, leases: Leases | None = None) -> None:
         """Wire the worker.
 
         Args:
@@ -309,9 +361,12 @@ class InboxWorker:
             turn: runs one message against the dialogue engine; None means unavailable.
             concurrency: conversations processed at the same time.
             retry_cap: longest wait between two attempts, in seconds.
-            sweep_interval: how often pending rows nobody kicked are looked for.
+            sweep_interval: how often pending rows nobody kicked (or whose holder died) are looked for.
+            leases: the lease store (default: one on the messaging database, ttl 10 s).
         """
         self.m = messaging
+        self.leases = leases or Leases(messaging.sessions)
+        self.held: set[str] = set()  # conversations whose lease this process holds
         self.turn = turn
         self.slots = asyncio.Semaphore(concurrency)
         self.retry_cap = retry_cap
@@ -340,45 +395,102 @@ class InboxWorker:
             self.running[conversation_id] = task
 
     async def run(self) -> None:
-        """Recover pending work, then sweep periodically until cancelled."""
-        while True:
-            try:
-                for conversation_id in await asyncio.to_thread(self.m.inbox.pending_conversations):
-                    if conversation_id not in self.running:
-                        self.kick(conversation_id)
-            except Exception as exc:
-                log.error("inbox sweep failed: %s", describe(exc))
-            await asyncio.sleep(self.sweep_interval)
+        """Recover pending work, then sweep periodically until cancelled (and renew leases)."""
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while True:
+                try:
+                    for conversation_id in await asyncio.to_thread(self.m.inbox.pending_conversations,
+                                                                   self.leases):
+                        if conversation_id not in self.running:
+                            self.kick(conversation_id)
+                except Exception as exc:
+                    log.error("inbox sweep failed: %s", describe(exc))
+                await asyncio.sleep(self.sweep_interval)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self) -> None:
+        """Renew the held leases; stop a conversation whose lease another gateway took over.
+
+        Renewals run on a thread of their own, so a busy thread pool (turns, the danger check)
+        cannot delay them past the ttl and hand live conversations to another gateway.
+        """
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1, thread_name_prefix="lease-heartbeat") as beat:
+            while True:
+                await asyncio.sleep(self.leases.ttl / 3)
+                names = {inbox_lease(c): c for c in self.held}
+                tasks = {c: self.running.get(c) for c in names.values()}
+                try:
+                    kept = await loop.run_in_executor(beat, self.leases.renew, list(names))
+                except Exception as exc:  # the database may be restarting: try again next beat
+                    log.warning("lease renewal failed: %s", describe(exc))
+                    continue
+                for name, conversation_id in names.items():
+                    task = self.running.get(conversation_id)
+                    # only the task that held it then: a newer one may have taken the lease again since
+                    if name not in kept and task is not None and task is tasks[conversation_id]:
+                        log.warning("lease of %s taken over: stopping here", mask_pii(conversation_id)[:16])
+                        self.held.discard(conversation_id)
+                        task.cancel()
 
     async def stop(self) -> None:
-        """Cancel the conversation tasks (pending rows stay pending for the next start)."""
+        """Cancel the conversation tasks and give their leases back (pending rows stay pending)."""
         tasks = list(self.running.values())
+        held = list(self.held)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for conversation_id in held:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.leases.release, inbox_lease(conversation_id))
 
     async def _drain(self, conversation_id: str) -> None:
+        name = inbox_lease(conversation_id)
         try:
+            if not await asyncio.to_thread(self.leases.acquire, name):
+                self.dirty.discard(conversation_id)  # the holder looks for new rows before it lets go
+                return
+            self.held.add(conversation_id)
             while True:
                 self.dirty.discard(conversation_id)
                 async with self.slots:
-                    claimed = await asyncio.to_thread(self.m.inbox.claim, conversation_id)
+                    claimed = await asyncio.to_thread(self.m.inbox.claim, conversation_id, self.leases)
                     if claimed is None:
                         if conversation_id in self.dirty:
                             continue
-                        return
+                        break
                     wait = self._wait_for(claimed.row)
                     if wait <= 0:
+                        began = time.monotonic()
                         await self._process(claimed)
+                        if time.monotonic() - began > SLOW_TURN:
+                            log.warning("slow turn for %s: %.1fs", mask_pii(conversation_id)[:16],
+                                        time.monotonic() - began)
                         continue
                 await asyncio.sleep(wait)
+            # Give the lease back, then look once more: another gateway may have stored a message
+            # while we held it (its own attempt to take the lease failed).
+            self.held.discard(conversation_id)
+            await asyncio.to_thread(self.leases.release, name)
+            if await asyncio.to_thread(self.m.inbox.has_pending, conversation_id):
+                self.dirty.add(conversation_id)
         except asyncio.CancelledError:
             raise
+        except LeaseLost:
+            log.warning("conversation %s taken over by another gateway", mask_pii(conversation_id)[:16])
         except Exception as exc:
             log.error("inbox worker failed for %s: %s", mask_pii(conversation_id), describe(exc))
+            if conversation_id in self.held:  # let the next sweep retry now, not after the ttl
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.leases.release, name)
         finally:
+            self.held.discard(conversation_id)  # an unreleased lease expires after its ttl
             self.running.pop(conversation_id, None)
             if conversation_id in self.dirty:  # a kick arrived while we were leaving
                 self.kick(conversation_id)
@@ -465,92 +577,3 @@ class InboxWorker:
 
 def _public(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k in ("file_id", "file_name", "mime_type", "command")}
-
-
-HEALTH_TTL = 0.5
-
-
-def rasa_turn(http: Callable[[], ClientSession], rasa_url: str, action_health_url: str = "",
-              api_token: str = "") -> Turn:
-    """Return a `Turn` that sends the message to Rasa's REST channel.
-
-    With `action_health_url`, the action server is probed first: a turn whose actions would
-    fail is not sent (Rasa would record the message, lose the action's events and go on).
-    With `api_token`, a message that was sent before (the worker marks it *dispatched* when
-    it claims it; the gateway then crashed or the answer was lost) is looked up in Rasa's
-    tracker first (by the ``message_key`` metadata) and, if Rasa has it, its replies are
-    taken from the tracker instead of sending it a second time.
-    """
-
-    healthy_until = 0.0  # a probe that succeeded vouches for HEALTH_TTL seconds
-
-    async def turn(row: InboxMessage, already_sent: bool) -> list[BotReply] | None:
-        nonlocal healthy_until
-        session = http()
-        if action_health_url and time.monotonic() >= healthy_until:
-            try:
-                async with session.get(action_health_url, timeout=ClientTimeout(total=3)) as response:
-                    if response.status != 200:
-                        return None
-            except (TimeoutError, ClientError, OSError):
-                return None
-            healthy_until = time.monotonic() + HEALTH_TTL
-        try:
-            if api_token and already_sent:
-                known = await replies_in_tracker(session, rasa_url, api_token, row.conversation_id,
-                                                 row.external_key)
-                if known is not None:
-                    log.info("turn %s was already in Rasa's tracker: replies recovered", row.id)
-                    return known
-            payload = row.payload or {}
-            text = row.text
-            metadata: dict[str, Any] = {"channel": row.channel, "message_key": row.external_key}
-            if payload.get("release"):  # held during a crisis: only the grievance goes on
-                text = payload.get("grievance") or row.text
-                metadata["crisis_handled"] = True
-            if payload.get("typed_payload"):
-                text = payloads.as_words(text)
-            return await send_turn(session, rasa_url, row.conversation_id, text, metadata)
-        except RasaUnavailable as exc:
-            log.warning("rasa turn failed for %s: %s", mask_pii(row.conversation_id)[:16], exc)
-            return None
-
-    return turn
-
-
-async def replies_in_tracker(http: ClientSession, rasa_url: str, token: str, sender: str,
-                             message_key: str) -> list[BotReply] | None:
-    """Return the bot replies Rasa gave to a message, or None when Rasa never got it.
-
-    Raises:
-        RasaUnavailable: the tracker could not be read.
-    """
-    url = f"{rasa_url}/conversations/{quote(sender, safe='')}/tracker"
-    try:
-        async with http.get(url, params={"include_events": "ALL", "token": token},
-                            timeout=ClientTimeout(total=30)) as response:
-            if response.status in (401, 403, 404):  # API off or another token: cannot tell
-                log.warning("Rasa's tracker API answered %s: resending (at least once)", response.status)
-                return None
-            if response.status != 200:
-                raise RasaUnavailable(f"tracker: HTTP {response.status}")
-            events = (await response.json()).get("events") or []
-    except (TimeoutError, ClientError, ValueError) as exc:
-        raise RasaUnavailable(type(exc).__name__) from exc
-    start = None
-    for index, event in enumerate(events):
-        if event.get("event") == "user" and (event.get("metadata") or {}).get("message_key") == message_key:
-            start = index
-    if start is None:
-        return None
-    replies = []
-    for event in events[start + 1:]:
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot":
-            data = event.get("data") or {}
-            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                       for b in data.get("buttons") or []]
-            if event.get("text") or buttons:
-                replies.append(BotReply(str(event.get("text") or ""), buttons))
-    return replies

@@ -166,6 +166,18 @@ class Outbox:
             ).scalar()
             return int(found or 0)
 
+    def newest(self, conversation_ids: list[str]) -> dict[str, int]:
+        """Return the newest outbox id of each conversation that has one (one query)."""
+        if not conversation_ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(OutboxMessage.conversation_id, func.max(OutboxMessage.id))
+                .where(OutboxMessage.conversation_id.in_(conversation_ids))
+                .group_by(OutboxMessage.conversation_id)
+            ).all()
+            return {conversation_id: int(newest) for conversation_id, newest in rows}
+
     def texts_of(self, ids: list[int]) -> list[str]:
         """Return the texts of outbox rows, in order (for the live feed)."""
         if not ids:
@@ -309,6 +321,30 @@ class WebHub:
         for client in list(self.clients.get(conversation_id, ())):
             await self.flush_client(client)
 
+    async def catch_up(self) -> int:
+        """Push what any socket has not seen yet, whoever wrote it (one query for all sockets).
+
+        The safety net under the gateways' bus: a notification lost while the database
+        restarted delays a reply by one interval instead of leaving the page waiting.
+        Returns the number of conversations flushed.
+        """
+        behind = {c: min(client.last_id for client in group) for c, group in list(self.clients.items()) if group}
+        newest = await asyncio.to_thread(self.outbox.newest, list(behind))
+        stale = [c for c, last in behind.items() if newest.get(c, 0) > last]
+        for conversation_id in stale:
+            await self.flush(conversation_id)
+        return len(stale)
+
+
+async def catch_up_forever(hub: WebHub, interval: float = 3.0) -> None:
+    """Run `WebHub.catch_up` every `interval` seconds until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await hub.catch_up()
+        except Exception as exc:  # the database may be restarting
+            log.warning("socket catch-up failed: %s", describe(exc))
+
 
 # ---------------------------------------------------------------------------------------------
 # Telegram delivery.
@@ -392,16 +428,20 @@ class TelegramRelay:
         self.wake.set()
 
     async def run(self) -> None:
-        """Loop until cancelled."""
-        while True:
-            self.wake.clear()
-            try:
-                wait = await self.round()
-            except Exception as exc:  # the database may be restarting: never let the relay die
-                log.error("telegram relay round failed: %s", describe(exc))
-                wait = 2.0
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=wait)
+        """Loop until cancelled (then stop the sends in flight: another gateway may lead now)."""
+        try:
+            while True:
+                self.wake.clear()
+                try:
+                    wait = await self.round()
+                except Exception as exc:  # the database may be restarting: never let the relay die
+                    log.error("telegram relay round failed: %s", describe(exc))
+                    wait = 2.0
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=wait)
+        finally:
+            for task in list(self.tasks):
+                task.cancel()
 
     async def round(self) -> float:
         """Start a send for each due row whose chat is free; return how long to sleep."""

@@ -91,3 +91,18 @@ class RelayCursor(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lease(Base):
+    """A named claim with an expiry, held by one process at a time (issue 15).
+
+    ``inbox:<conversation id>`` is a conversation's turn lock across gateways; ``gateway-leader``
+    elects the one gateway that polls Telegram and runs the singleton loops. A holder that
+    dies stops renewing, the row expires and another process takes it over.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(160), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -16,6 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` verb."""
     parser = subparsers.add_parser("run", help="run the assistant (Rasa + actions + web chat)")
     parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--profile", choices=("single", "cluster"), default="single",
+                        help="single: one process of each kind (SQLite works); cluster: several, on "
+                             "PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
+    parser.add_argument("--rasa", type=int, default=2, help="cluster: Rasa processes")
+    parser.add_argument("--actions", type=int, default=2, help="cluster: action servers")
+    parser.add_argument("--gateways", type=int, default=2, help="cluster: gateways (web ports WEB_PORT, +1 …)")
     parser.set_defaults(func=run)
 
 
@@ -28,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from fengqiao.migrate import upgrade
 
     upgrade(settings.database_url)  # idempotent: a database left behind by an older version is brought up to date
+    if args.profile == "cluster":
+        return run_cluster(args, settings)
     log_dir = REPO_ROOT / "var" / "log"
     services = [
         action_service(settings.action_port, log_dir, settings.database_url),
@@ -74,3 +82,49 @@ def _telegram_notice() -> None:
     else:
         mode = os.environ.get("TELEGRAM_MODE") or ("webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL") else "polling")
         print(f"Telegram is on ({mode}); its log is in var/log/web.log.", flush=True)
+
+
+def run_cluster(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    """Start the cluster profile and restart any process that dies, until Ctrl-C."""
+    import os
+
+    from fengqiao.cluster import (
+        ClusterError,
+        Layout,
+        Supervisor,
+        cluster_services,
+        ensure_tracker_database,
+        production_env,
+    )
+
+    layout = Layout(args.rasa, args.actions, args.gateways, args.rasa_port, settings.action_port,
+                    settings.web_port)
+    redis, tracker = os.environ.get("REDIS_URL", ""), os.environ.get("RASA_TRACKER_DATABASE_URL", "")
+    try:
+        services = cluster_services(layout, REPO_ROOT / "var" / "log", settings.database_url, redis, tracker)
+        ensure_tracker_database(production_env(settings.database_url, redis, tracker))
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    supervisor = Supervisor(services)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        print(f"starting {len(services)} processes (logs in var/log/) …", flush=True)
+        supervisor.start()
+        for service in services:
+            print(f"  {service.name}: ready ({service.ready_url})", flush=True)
+        print(f"枫桥助手 cluster is ready: web chat on ports {settings.web_port}–{settings.web_port + args.gateways - 1}"
+              " (put a load balancer in front); each gateway answers /health and /ready.", flush=True)
+        while not stopping:
+            supervisor.check()
+            time.sleep(0.5)
+    finally:
+        supervisor.stop()
+    return 0

@@ -83,8 +83,13 @@ class TelegramChannel:
         """Tell whether updates arrive by webhook."""
         return self.settings.telegram_mode == "webhook"
 
-    async def start(self) -> None:
-        """Check the token (getMe), then register the webhook or start polling."""
+    async def start(self, poll: bool = True) -> None:
+        """Check the token (getMe), then register the webhook or start polling.
+
+        Args:
+            poll: in polling mode, start the poller here; False when the caller runs
+                `poll_forever` itself (several gateways: only the elected one polls).
+        """
         quiet_library_loggers()
         await self.bot.initialize()
         if self.webhook_mode:
@@ -95,7 +100,8 @@ class TelegramChannel:
             log.info("telegram on (webhook) as @%s", self.bot.username)
         else:
             await self.bot.delete_webhook()
-            self.poller = asyncio.create_task(self.poll_forever())
+            if poll:
+                self.poller = asyncio.create_task(self.poll_forever())
             log.info("telegram on (polling) as @%s", self.bot.username)
 
     async def stop(self) -> None:

@@ -1,7 +1,7 @@
 """desk_api_indexes: hotspot candidates by (problem, place, time); open cases newest first for Open311
 
 Revision ID: 0015_desk_api_indexes
-Revises: 0013_privacy
+Revises: 0014_leases
 
 A filing looks for the recent cases of its problem in its township. With ``(category_l2,
 created_at)`` PostgreSQL read the whole province's week of that problem (thousands of rows at
@@ -21,7 +21,7 @@ OPEN = ("accepted", "assigned", "escalated", "handling", "mediating", "reception
 OPEN_WHERE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 
 revision = "0015_desk_api_indexes"
-down_revision = "0013_privacy"
+down_revision = "0014_leases"
 branch_labels = None
 depends_on = None
 

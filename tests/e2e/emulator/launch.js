@@ -3,7 +3,7 @@
 // Patches (see /work/shared/design/TESTING.md): getMe with is_bot, message dates in seconds,
 // no-op answers for methods it lacks, edits returning true, callback queries keeping
 // chat_instance, webhooks carrying the secret token and retried on failure (as Telegram does)
-// instead of crashing the process. Test control: POST /control/flood {count, retry_after}
+// instead of crashing the process, getUpdates honouring `offset` as Telegram does. Test control: POST /control/flood {count, retry_after}
 // makes the next `count` sendMessage calls fail with 429 retry_after.
 "use strict";
 const routesModule = require("telegram-test-api/lib/routes/index");
@@ -49,6 +49,19 @@ function extraRoutes(app, server) {
   app.all("/bot:token/getWebhookInfo", (req, res) => {
     const hook = server.webhooks[req.params.token];
     ok(res, { url: hook ? hook.url : "", has_custom_certificate: false, pending_update_count: 0 });
+  });
+  // Like Telegram: an update stays pending until a getUpdates call confirms it with a higher
+  // offset (the stock emulator drops it once read, so a poller killed before storing an update
+  // would lose it there while Telegram would deliver it again).
+  app.all("/bot:token/getUpdates", (req, res) => {
+    const args = Object.assign({}, req.query, req.body || {});
+    const offset = Number(args.offset || 0);
+    const token = req.params.token;
+    if (offset > 0) {
+      server.storage.userMessages = server.storage.userMessages.filter((u) => u.botToken !== token || u.updateId >= offset);
+    }
+    const pending = server.storage.userMessages.filter((u) => u.botToken === token).sort((a, b) => a.updateId - b.updateId);
+    ok(res, pending.map((u) => TelegramServer.formatUpdate(u)));
   });
   for (const method of ["setMyCommands", "sendChatAction", "deleteMyCommands", "answerCallbackQuery", "close", "logOut"]) {
     app.all("/bot:token/" + method, (_req, res) => ok(res, true));
