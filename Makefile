@@ -17,8 +17,8 @@ RASA  := $(RVENV)/bin/rasa
 MODEL := models/fengqiao.tar.gz
 RASA_DATA := --domain bot/domain --data nlu_data bot/rules bot/stories
 DIALOGUE_SOURCES := config.yml $(shell find bot nlu_data -type f -not -name '*.pyc' 2>/dev/null)
-CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/classifier -type f -not -name '*.pyc' 2>/dev/null)
-SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/safety nlu_data -type f -not -name '*.pyc' -not -name corpus.jsonl -not -name '*.tmp' 2>/dev/null)
+CLASSIFIER_SOURCES := $(shell find classifier_data/scenarios routing/data/complaints routing/understanding/classifier -type f -not -name '*.pyc' 2>/dev/null)
+SAFETY_SOURCES := $(shell find classifier_data/scenarios routing/understanding/safety nlu_data -type f -not -name '*.pyc' -not -name corpus.jsonl -not -name '*.tmp' 2>/dev/null)
 
 .PHONY: help setup run test test-fast lint format train bench bench-rates bench-chaos bench-scaling bench-chaos-rasa db clean browser-deps
 
@@ -62,7 +62,7 @@ models/classifier/.trained: $(VENV)/.installed $(CLASSIFIER_SOURCES)
 	$(PY) -m fengqiao.cli train-classifier --out models/classifier
 	@touch $@
 
-# The danger check's model (routing/safety): also trained on first use when missing or stale
+# The danger check's model (routing/understanding/safety): also trained on first use when missing or stale
 models/safety/model.pickle: $(VENV)/.installed $(SAFETY_SOURCES)
 	$(PY) -m fengqiao.cli train-safety
 

@@ -16,8 +16,8 @@ from actions.common import (
     say_status,
 )
 from fengqiao.bootstrap import case_life, case_service
-from routing.lifecycle import TransitionError
-from routing.service import CLOSED_STATUSES, CaseNotFound, CaseView
+from routing.cases.service import CLOSED_STATUSES, CaseNotFound, CaseView
+from routing.cases.statuses import TransitionError
 
 OPEN = {"accepted", "assigned", "handling", "mediating", "reception_booked", "escalated"}
 SATISFACTION = ("满意", "基本满意", "不满意")

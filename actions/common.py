@@ -7,9 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from routing import channels
-from routing.case_numbers import canonical_case_number, find_case_numbers
-from routing.text import clean, mask_pii
+from routing.cases import channels
+from routing.cases.numbers import canonical_case_number, find_case_numbers
+from routing.understanding.text import clean, mask_pii
 
 log = logging.getLogger("fengqiao.actions")
 

@@ -18,11 +18,11 @@ from actions.common import (
 )
 from actions.wishes import act_on_wishes
 from fengqiao.bootstrap import case_service
-from routing.choices import plain_choices
-from routing.intake import Analysis, analyse, find_phone, place_label, resolve_place
-from routing.repair import wishes_in
-from routing.service import CaseDraft
-from routing.text import normalise
+from routing.cases.service import CaseDraft
+from routing.understanding.choices import plain_choices
+from routing.understanding.intake import Analysis, analyse, find_phone, place_label, resolve_place
+from routing.understanding.repair import wishes_in
+from routing.understanding.text import normalise
 
 INTAKE_STATE_SLOTS = (
     "awaiting_change", "awaiting_more_detail", "summary_shown", "summary_confirmed",

@@ -1,7 +1,7 @@
 """The complaint form: each answer validated, every repair handled, the summary confirmed.
 
 Repairs (cancel, decline, ask why, correct, 都不是, a leader's day) are read here, inside the
-form's validation, from the message's words (`routing.repair`) and from its NLU intent, so a
+form's validation, from the message's words (`routing.understanding.repair`) and from its NLU intent, so a
 repair never becomes a slot value and never makes the form loop. The summary is the form's last
 question (`summary_confirmed`): only an explicit confirmation of the summary shown last fills
 it, and `action_file_case` files only then.
@@ -20,10 +20,16 @@ from rasa_sdk.types import DomainDict
 from actions.common import FORM_SLOTS, channel_of, log_failure, masked_phone, original_text
 from actions.intake import ANALYSIS_SLOTS, analysis_slots, crisis_net, say_understood
 from fengqiao.bootstrap import case_service
-from routing import repair
-from routing.choices import plain_choices
-from routing.intake import analyse, find_phone, is_no_party, place_label, resolve_place
-from routing.text import normalise
+from routing.understanding import repair
+from routing.understanding.choices import plain_choices
+from routing.understanding.intake import (
+    analyse,
+    find_phone,
+    is_no_party,
+    place_label,
+    resolve_place,
+)
+from routing.understanding.text import normalise
 
 REPAIR_INTENTS = {"cancel", "decline", "ask_why", "correct", "none_of_these", "request_leader"}
 SUMMARY = "summary_confirmed"

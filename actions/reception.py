@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.case_ops import CaseAction
 from fengqiao.bootstrap import case_life, case_service
-from routing import reception as rec
-from routing.lifecycle import TransitionError
-from routing.service import CaseView
+from routing.cases import reception_days as rec
+from routing.cases.service import CaseView
+from routing.cases.statuses import TransitionError
 
 
 def day_buttons(offers: tuple[rec.SlotOffer, ...], exclude: Collection[str] = frozenset()) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import case_number_in, channel_of, due_text, log_failure, say_status
 from fengqiao.bootstrap import case_service
-from routing.service import CaseNotFound, CaseView
+from routing.cases.service import CaseNotFound, CaseView
 
 
 def _line(view: CaseView) -> str:

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import log_failure
 from fengqiao.bootstrap import case_service
-from routing.service import CaseView
+from routing.cases.service import CaseView
 
 
 def act_on_wishes(

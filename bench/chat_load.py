@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fengqiao.migrate import upgrade  # noqa: E402
 from fengqiao.processes import action_service, rasa_service, web_service  # noqa: E402
-from routing.db import REPO_ROOT  # noqa: E402
+from routing.persistence.db import REPO_ROOT  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 
 MESSAGES = ["你好", "/consent"]

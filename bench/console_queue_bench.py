@@ -29,10 +29,10 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from fengqiao.migrate import upgrade  # noqa: E402
 from fengqiao.settings import Settings  # noqa: E402
-from routing.accounts.access import covered_codes  # noqa: E402
-from routing.accounts.store import create_user  # noqa: E402
-from routing.db import make_engine, make_session_factory  # noqa: E402
-from routing.orm import Case  # noqa: E402
+from gateway.console.accounts.access import covered_codes  # noqa: E402
+from gateway.console.accounts.store import create_user  # noqa: E402
+from routing.persistence.case_tables import Case  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
 
 PASSWORD = "bench-password-123"
 REGION = "330681104000"  # 枫桥镇

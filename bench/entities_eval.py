@@ -1,4 +1,4 @@
-"""Evaluate routing.entities on the hand-annotated narratives and time it.
+"""Evaluate routing.understanding.entities on the hand-annotated narratives and time it.
 
 Prints precision / recall / F1 per entity type (micro, over set items), the county resolution
 accuracy, the exact place-code accuracy, people-count accuracy and p50 / p95 latency of
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from routing.entities import Entities, extract  # noqa: E402
-from routing.text import normalise  # noqa: E402
+from routing.understanding.entities import Entities, extract  # noqa: E402
+from routing.understanding.text import normalise  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "entities_annotated.jsonl"
 LIST_FIELDS = ("respondents", "amounts", "dates", "phones", "id_cards", "case_numbers")

@@ -36,9 +36,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from fengqiao.migrate import upgrade  # noqa: E402
 from gateway.open311 import PREFIX, build  # noqa: E402
-from routing.db import make_engine, make_session_factory  # noqa: E402
 from routing.open311.keys import create_key  # noqa: E402
 from routing.open311.services import catalogue  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
 
 ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing.deadlines import compute_due  # noqa: E402
-from routing.ladder import CaseFacts, route  # noqa: E402
-from routing.orgs import load_orgs  # noqa: E402
-from routing.places import load_divisions  # noqa: E402
-from routing.risk import assess  # noqa: E402
+from routing.cases.deadlines import compute_due  # noqa: E402
+from routing.orgs.ladder import CaseFacts, route  # noqa: E402
+from routing.orgs.registry import load_orgs  # noqa: E402
+from routing.understanding.places import load_divisions  # noqa: E402
+from routing.understanding.risk import assess  # noqa: E402
 
 PLACES = ["330681104801", "330681104001", "330681104201", "330681102000", "330726106001",
           "330726001201", "330726101001", "330726", "330681"]

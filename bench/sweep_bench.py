@@ -2,7 +2,7 @@
 
 Creates a throw-away database on the machine's PostgreSQL, migrates it, loads the cases and
 their clocks with server-side multi-row INSERT … SELECT generate_series, ANALYZEs, then times
-``routing.store.clocks.due_clocks`` (the query ``fengqiao sweep`` runs) 5 times and prints the
+``routing.persistence.clocks.due_clocks`` (the query ``fengqiao sweep`` runs) 5 times and prints the
 median. The database is dropped afterwards.
 
 Data shape: every case has a register clock and a handling clock. ``--open-share`` of the cases
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from fengqiao.migrate import upgrade  # noqa: E402
-from routing.db import make_engine, make_session_factory  # noqa: E402
-from routing.store.clocks import due_clocks, sweep_query  # noqa: E402
+from routing.persistence.clocks import due_clocks, sweep_query  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
 
 ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AS_OF = date(2026, 6, 1)

@@ -18,11 +18,13 @@ from functools import lru_cache
 from sqlalchemy.orm import sessionmaker
 
 from fengqiao.settings import Settings, get_settings
-from routing.case_life import CaseLife
-from routing.db import make_engine, make_session_factory
-from routing.deadlines import HolidayCalendar, load_calendar
-from routing.intake_policy import make_policy
-from routing.service import CaseService, utc_today
+from routing.cases.deadlines import HolidayCalendar, load_calendar
+from routing.cases.filing_policy import make_policy
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseService, utc_today
+from routing.cases.uow import UnitOfWork, sql_units_of_work
+from routing.centre.watch import on_filed
+from routing.persistence.db import make_engine, make_session_factory
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ def strict_calendar(settings: Settings) -> HolidayCalendar:
     return load_calendar(estimate_unknown_years=False, extra_notices=extra)
 
 
+def units_of_work(sessions: sessionmaker) -> Callable[[], UnitOfWork]:
+    """The case store's units of work with the centre's early warnings run inside each filing."""
+    return sql_units_of_work(sessions, after_filing=(on_filed,))
+
+
 def build_services(settings: Settings, sessions: sessionmaker,
                    today: Callable[[], date] = utc_today) -> Services:
     """Wire the case services on ``sessions`` with the process's rules and calendar.
@@ -58,8 +65,9 @@ def build_services(settings: Settings, sessions: sessionmaker,
     """
     calendar = holiday_calendar(settings)
     rules = settings.deadline_rules
-    cases = CaseService(sessions, make_policy(rules, sessions, calendar), today)
-    life = CaseLife(sessions, today, rules=rules, calendar=calendar)
+    uows = units_of_work(sessions)
+    cases = CaseService(sessions, make_policy(rules, sessions, calendar), today, uows=uows)
+    life = CaseLife(sessions, today, rules=rules, calendar=calendar, uows=uows)
     return Services(sessions, cases, life, calendar)
 
 

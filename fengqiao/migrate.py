@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from routing.db import REPO_ROOT, make_engine
+from routing.persistence.db import REPO_ROOT, make_engine
 
 
 def upgrade(url: str, revision: str = "head") -> None:

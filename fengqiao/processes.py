@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fengqiao.settings import rasa_api_token
-from routing.db import REPO_ROOT
+from routing.persistence.db import REPO_ROOT
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"

@@ -51,7 +51,7 @@ def from_settings(database_url: str, rules: str) -> SweepScheduler | None:
     from fengqiao.commands.sweep import sweep_once
     from fengqiao.settings import get_settings
     from routing.centre.config import load_config
-    from routing.db import make_engine, make_session_factory
+    from routing.persistence.db import make_engine, make_session_factory
 
     raw = os.environ.get("SWEEP_INTERVAL_MINUTES", "").strip()
     minutes = float(raw) if raw else float(load_config().sweep_interval_minutes)

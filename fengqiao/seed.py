@@ -6,10 +6,10 @@ from datetime import date
 
 from fengqiao.bootstrap import build_services
 from fengqiao.settings import get_settings
-from routing.db import make_engine, make_session_factory
-from routing.places import load_divisions
-from routing.service import CaseDraft, utc_today
-from routing.text import normalise
+from routing.cases.service import CaseDraft, utc_today
+from routing.persistence.db import make_engine, make_session_factory
+from routing.understanding.places import load_divisions
+from routing.understanding.text import normalise
 
 DEMO = (
     ("诸暨市枫桥镇枫源村", "隔壁邻居在两家之间的过道上砌了围墙，我家的车进不去，找村里说了两次没结果。", "邻居", "希望拆除围墙恢复通道"),
@@ -65,7 +65,7 @@ def seed_reception_days(url: str) -> int:
     Returns:
         How many days were added (days already stored are left as they are).
     """
-    from routing.store.reception import SqlReceptionRepository
+    from routing.persistence.reception import SqlReceptionRepository
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
@@ -91,7 +91,7 @@ def demo_days(today: date, weeks: int = 8) -> list:
     from dataclasses import replace
     from datetime import timedelta
 
-    from routing.reception import load_demo_days
+    from routing.cases.reception_days import load_demo_days
 
     days = list(load_demo_days())
     for day in list(days):

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from routing.db import default_database_url
+from routing.persistence.db import default_database_url
 
 _RULES = {"national", "zhejiang", "stricter"}
 
@@ -146,7 +146,7 @@ def rasa_api_token() -> str:
     processes of this checkout."""
     import secrets
 
-    from routing.db import REPO_ROOT
+    from routing.persistence.db import REPO_ROOT
 
     token = os.environ.get("RASA_TOKEN", "").strip()
     if token:

@@ -30,9 +30,9 @@ from gateway.outbox import (
 )
 from gateway.rasa_client import Backend, rasa_turn
 from gateway.script import render
-from routing import safety
-from routing.db import make_engine, make_session_factory
-from routing.messaging_orm import InboxMessage
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import InboxMessage
+from routing.understanding import safety
 
 log = logging.getLogger("fengqiao.gateway")
 
@@ -55,7 +55,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 def _material_recorder(sessions, settings: Settings):  # type: ignore[no-untyped-def]
     """Return a function attaching a Telegram photo/document to the sender's open case."""
     from fengqiao.bootstrap import build_services
-    from routing.service import CaseNotFound
+    from routing.cases.service import CaseNotFound
 
     service = build_services(settings, sessions).cases
 

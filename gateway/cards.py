@@ -22,8 +22,8 @@ STATIC_CHAT = "chat.html"
 def _cards(sessions, conversation_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from routing.orm import Case
-    from routing.service import STATUS_LABELS
+    from routing.cases.service import STATUS_LABELS
+    from routing.persistence.case_tables import Case
 
     with sessions() as session:
         rows = session.execute(

@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 from gateway.inbox import Inbound, Messaging
 from gateway.keys import MESSAGING, SETTINGS
 from gateway.outbox import WebClient, describe, web_message
-from routing.text import strip_invisible
+from routing.understanding.text import strip_invisible
 
 log = logging.getLogger("fengqiao.web")
 

@@ -31,12 +31,12 @@ from sqlalchemy.orm import Session
 
 from gateway.outbox import Outgoing, add_outgoing, channel_of
 from gateway.script import render
-from routing import safety
-from routing.messaging_orm import ChatConversation, InboxMessage, OutboxMessage
-from routing.orm import Alert
-from routing.safety import alerts
-from routing.safety.verdict import DangerVerdict
-from routing.text import mask_pii, normalise
+from routing.cases import alerts
+from routing.persistence.case_tables import Alert
+from routing.persistence.messaging_tables import ChatConversation, InboxMessage, OutboxMessage
+from routing.understanding import safety
+from routing.understanding.safety.verdict import DangerVerdict
+from routing.understanding.text import mask_pii, normalise
 
 log = logging.getLogger("fengqiao.crisis")
 
@@ -104,7 +104,7 @@ def grievance_of(text: str) -> str:
 
 def where_of(text: str, session: Session, conversation_id: str) -> alerts.Where:
     """Find the place: in this message, else in the conversation's earlier messages."""
-    from routing.intake import resolve_place
+    from routing.understanding.intake import resolve_place
 
     texts_to_try = [text]
     texts_to_try += list(session.execute(

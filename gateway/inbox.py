@@ -38,8 +38,8 @@ from gateway.outbox import (
 )
 from gateway.rasa_client import BotReply, rasa_turn
 from gateway.script import next_script, render, render_reply
-from routing.messaging_orm import ChatConversation, InboxMessage, Lease
-from routing.text import mask_pii
+from routing.persistence.messaging_tables import ChatConversation, InboxMessage, Lease
+from routing.understanding.text import mask_pii
 
 __all__ = ["Inbox", "InboxWorker", "Messaging", "rasa_turn"]  # rasa_turn: re-exported for the app
 

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.outbox import describe, utcnow
-from routing.messaging_orm import Lease
+from routing.persistence.messaging_tables import Lease
 
 log = logging.getLogger("fengqiao.leases")
 

@@ -22,11 +22,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.channels import channel_of
-from routing.events import is_citizen
-from routing.messaging_orm import ChatConversation, OutboxMessage, RelayCursor
-from routing.orm import Case, CaseEvent
-from routing.service import STATUS_LABELS
+from routing.cases.channels import channel_of
+from routing.cases.events import is_citizen
+from routing.cases.service import STATUS_LABELS
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.messaging_tables import ChatConversation, OutboxMessage, RelayCursor
 
 __all__ = ["channel_of"]  # re-exported for gateway.inbox and gateway.relay
 

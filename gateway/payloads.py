@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.messaging_orm import OutboxMessage
+from routing.persistence.messaging_tables import OutboxMessage
 
 RECENT_REPLIES = 30
 

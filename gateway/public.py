@@ -27,10 +27,10 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway.keys import SETTINGS
 from routing.centre import places
-from routing.db import make_engine, make_session_factory
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.rates_tables import SurveyAnswer
 from routing.rates import public as figures_of
 from routing.rates.render import ASSETS, echarts_path
-from routing.rates.tables import SurveyAnswer
 
 SESSIONS = web.AppKey("public_sessions", sessionmaker)
 CACHE = web.AppKey("public_cache", dict)

@@ -13,8 +13,8 @@ from urllib.parse import quote
 from aiohttp import ClientConnectorError, ClientError, ClientSession, ClientTimeout
 
 from gateway import payloads
-from routing.messaging_orm import InboxMessage
-from routing.text import mask_pii
+from routing.persistence.messaging_tables import InboxMessage
+from routing.understanding.text import mask_pii
 
 log = logging.getLogger("fengqiao.inbox")
 

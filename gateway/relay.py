@@ -18,7 +18,7 @@ from gateway.inbox import Messaging
 from gateway.keys import MESSAGING
 from gateway.outbox import Outgoing, channel_of, utcnow
 from gateway.script import render
-from routing.messaging_orm import ChatConversation
+from routing.persistence.messaging_tables import ChatConversation
 
 NOTICE_TAKEN = "人工坐席已接入，接下来由工作人员为您服务。"
 NOTICE_BACK = "人工服务已结束，智能助手继续为您服务。如需办理其他事项，请直接告诉我。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from gateway.rasa_client import BotReply
-from routing.text import clean, is_traditional
+from routing.understanding.text import clean, is_traditional
 
 
 @lru_cache(maxsize=1)

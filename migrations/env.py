@@ -2,10 +2,10 @@
 
 from alembic import context
 
-from routing.db import load_all_tables, make_engine
+from routing.persistence.db import load_all_tables, make_engine
 
 config = context.config
-target_metadata = load_all_tables()  # every table module (routing.db.TABLE_MODULES)
+target_metadata = load_all_tables()  # every table module (routing.persistence.db.TABLE_MODULES)
 
 
 def run_migrations_online() -> None:

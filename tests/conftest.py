@@ -10,10 +10,11 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
+from fengqiao.bootstrap import units_of_work
 from fengqiao.migrate import upgrade
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
-from routing.service import CaseService
+from routing.cases.filing_policy import make_policy
+from routing.cases.service import CaseService
+from routing.persistence.db import make_engine, make_session_factory
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -64,7 +65,7 @@ def service(database_url: str) -> Iterator[CaseService]:
     """A case service on the migrated database, with the date fixed to 2026-04-27."""
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
-    yield CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
+    yield CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27), uows=units_of_work(sessions))
     engine.dispose()
 
 

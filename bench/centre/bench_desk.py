@@ -29,10 +29,10 @@ from routing.centre import board as desk  # noqa: E402
 from routing.centre.feed import feed  # noqa: E402
 from routing.centre.hotspots import detect  # noqa: E402
 from routing.centre.places import covered  # noqa: E402
-from routing.centre.tables import Supervision  # noqa: E402
 from routing.centre.watch import on_filed  # noqa: E402
-from routing.db import make_engine, make_session_factory  # noqa: E402
-from routing.orm import Case  # noqa: E402
+from routing.persistence.case_tables import Case  # noqa: E402
+from routing.persistence.centre_tables import Supervision  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
 
 SKIP = {"id", "case_number", "idempotency_key"}
 

@@ -36,10 +36,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from fengqiao.bootstrap import units_of_work
+from routing.cases.filing_policy import make_policy  # noqa: E402
+from routing.cases.service import CaseService  # noqa: E402
 from routing.centre import hotspots, places  # noqa: E402
-from routing.db import make_engine, make_session_factory  # noqa: E402
-from routing.intake_policy import make_policy  # noqa: E402
-from routing.service import CaseService  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
 from tests.integration.centre_support import LABOUR, draft  # noqa: E402
 
 REAL_DETECT = hotspots.detect
@@ -62,7 +63,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     engine = make_engine(args.url)
     sessions = make_session_factory(engine)
-    service = CaseService(sessions, make_policy("stricter", sessions), lambda: datetime.now(UTC).date())
+    service = CaseService(sessions, make_policy("stricter", sessions), lambda: datetime.now(UTC).date(),
+                          uows=units_of_work(sessions))
     towns = [d for d in places.index().children(args.region) if d.level == "township"]
     inside: list[float] = []
     inside_cpu: list[float] = []

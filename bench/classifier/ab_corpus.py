@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import SklearnApproach, dev_examples, macro_f1  # noqa: E402
 
 import routing.data.complaints.generate as gen  # noqa: E402
-from routing.classifier import train  # noqa: E402
-from routing.classifier.data import project_examples  # noqa: E402
+from routing.understanding.classifier import train  # noqa: E402
+from routing.understanding.classifier.data import project_examples  # noqa: E402
 
 
 def score(seed: int, scenarios: list[dict]) -> float:

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compare import SEED, dev_examples, macro_f1  # noqa: E402
 
-from routing.classifier import train  # noqa: E402
-from routing.classifier.data import Example, project_examples  # noqa: E402
-from routing.classifier.features import prepare  # noqa: E402
-from routing.classifier.model import agency_proba, combine_experts  # noqa: E402
+from routing.understanding.classifier import train  # noqa: E402
+from routing.understanding.classifier.data import Example, project_examples  # noqa: E402
+from routing.understanding.classifier.features import prepare  # noqa: E402
+from routing.understanding.classifier.model import agency_proba, combine_experts  # noqa: E402
 
 ALPHAS = (0.3, 0.4, 0.5, 0.6)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from routing.classifier import load  # noqa: E402
-from routing.classifier.data import join_text  # noqa: E402
+from routing.understanding.classifier import load  # noqa: E402
+from routing.understanding.classifier.data import join_text  # noqa: E402
 
 DEV_CSV = ROOT.parent / "shared" / "data" / "citizen-messages" / "dev.csv"
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 def dev_texts() -> list[str]:
     """Title + detail of every dev message, joined as the evaluation joins them."""
-    from routing.classifier.data import join_text
+    from routing.understanding.classifier.data import join_text
 
     with DEV.open(newline="", encoding="utf-8") as f:
         return [join_text(r["title"], r["detail"]) for r in csv.DictReader(f)]
@@ -70,7 +70,7 @@ def end_to_end(texts: list[str], repeat: int, python: str, model: Path | None) -
 
 def latency(texts: list[str], model: Path | None) -> dict[str, float]:
     """Single-message latency in this process, after one warm-up call."""
-    from routing.classifier import load
+    from routing.understanding.classifier import load
 
     classifier = load(model)
     classifier.classify(texts[0])

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from routing.classifier import train  # noqa: E402
-from routing.classifier.data import Example, join_text, project_examples  # noqa: E402
-from routing.classifier.features import prepare  # noqa: E402
+from routing.understanding.classifier import train  # noqa: E402
+from routing.understanding.classifier.data import Example, join_text, project_examples  # noqa: E402
+from routing.understanding.classifier.features import prepare  # noqa: E402
 
 DEV_CSV = ROOT.parent / "shared" / "data" / "citizen-messages" / "dev.csv"
 SEED = 13
@@ -58,7 +58,7 @@ def dev_examples() -> list[Example]:
 
 
 class SklearnApproach:
-    """A ``routing.classifier.train`` variant: fit on examples, predict level-1 labels."""
+    """A ``routing.understanding.classifier.train`` variant: fit on examples, predict level-1 labels."""
 
     def __init__(self, variant: train.Variant):
         self.name = variant.name

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from routing.classifier import train
-from routing.classifier.data import Example
-from routing.classifier.features import prepare
+from routing.understanding.classifier import train
+from routing.understanding.classifier.data import Example
+from routing.understanding.classifier.features import prepare
 
 
 class EnsembleApproach:

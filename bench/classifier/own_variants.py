@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compare import macro_f1  # noqa: E402
 
-from routing.classifier import train  # noqa: E402
-from routing.classifier.data import project_examples  # noqa: E402
-from routing.classifier.features import prepare, words  # noqa: E402
+from routing.understanding.classifier import train  # noqa: E402
+from routing.understanding.classifier.data import project_examples  # noqa: E402
+from routing.understanding.classifier.features import prepare, words  # noqa: E402
 
 
 def static_block(
@@ -53,7 +53,7 @@ def load_static(path: str) -> dict[str, np.ndarray]:
 def expand_lexicon(path: str, k: int, cos: float) -> None:
     """Replace ``features.lexicon`` by the curated lexicon plus each term's nearest neighbours
     in a static word-vector table; a neighbour claimed by several categories is dropped."""
-    from routing.classifier import features
+    from routing.understanding.classifier import features
 
     base = features.lexicon()
     data = np.load(path)

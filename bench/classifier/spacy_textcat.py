@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from routing.classifier.data import Example
-from routing.classifier.features import prepare
+from routing.understanding.classifier.data import Example
+from routing.understanding.classifier.features import prepare
 
 EPOCHS = 6
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from routing.classifier import load  # noqa: E402
-from routing.classifier.data import project_examples  # noqa: E402
+from routing.understanding.classifier import load  # noqa: E402
+from routing.understanding.classifier.data import project_examples  # noqa: E402
 
 
 def main() -> int:

@@ -44,7 +44,7 @@ from fengqiao.cluster import (  # noqa: E402
 )
 from fengqiao.migrate import upgrade  # noqa: E402
 from fengqiao.processes import MODEL, Service  # noqa: E402
-from routing.db import REPO_ROOT  # noqa: E402
+from routing.persistence.db import REPO_ROOT  # noqa: E402
 from tests.e2e.test_gateway_chaos import Citizen  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

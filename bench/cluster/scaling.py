@@ -35,7 +35,7 @@ from bench.chat_load import load  # noqa: E402
 from fengqiao.cluster import Layout, ensure_tracker_database, production_env, tracker_fallbacks  # noqa: E402
 from fengqiao.migrate import upgrade  # noqa: E402
 from fengqiao.processes import MODEL, Service, action_service, rasa_service, web_service  # noqa: E402
-from routing.db import REPO_ROOT  # noqa: E402
+from routing.persistence.db import REPO_ROOT  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -19,7 +19,7 @@ import json
 import re
 from pathlib import Path
 
-from routing.safety import context, detector, model
+from routing.understanding.safety import context, detector, model
 
 # (model threshold, weight of the "asks about procedure" frame, scale of the other frames'
 # shipped weights): without the second stage (0, 0), at two thirds of its weights, and as shipped.

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from routing.safety import detector, lexicon, model
+from routing.understanding.safety import detector, lexicon, model
 
 GRID = tuple(round(0.20 + 0.05 * i, 2) for i in range(16))  # 0.20 … 0.95
 # Support thresholds for weak cues (1.01 = weak cues never supported by the model).

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.crisis.by_writer import GRID
 from bench.crisis.run import read_jsonl
-from routing.safety import context, detector, model
+from routing.understanding.safety import context, detector, model
 
 HERE = Path(__file__).resolve().parent
 SETS = ("blind", "blind2", "heldout")

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 
-from routing.safety import check, model
+from routing.understanding.safety import check, model
 
 
 def messages(chars: int, count: int) -> list[str]:
@@ -33,7 +33,7 @@ def messages(chars: int, count: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the figures as JSON."""
-    parser = argparse.ArgumentParser(description="Latency of routing.safety.check.")
+    parser = argparse.ArgumentParser(description="Latency of routing.understanding.safety.check.")
     parser.add_argument("--chars", type=int, default=400)
     parser.add_argument("--messages", type=int, default=300)
     args = parser.parse_args(argv)

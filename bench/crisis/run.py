@@ -9,7 +9,7 @@ Both files are JSONL with at least ``text``; danger rows carry ``kind`` and may 
 
 Prints recall overall, per kind, per script and per embedded/short; the share of danger rows
 whose labelled kind is among the kinds found; third-party agreement; the false-alarm rate on the
-everyday set; and the latency of ``routing.safety.check`` per message (p50/p95 ms of wall
+everyday set; and the latency of ``routing.understanding.safety.check`` per message (p50/p95 ms of wall
 time and of CPU time — on a shared machine the wall time includes waiting for a core — after
 the first call, whose load time is reported separately).
 """
@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from routing.safety import check
-from routing.text import is_traditional
+from routing.understanding.safety import check
+from routing.understanding.text import is_traditional
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from routing.choices import plain_choices  # noqa: E402
-from routing.classifier import model as cmodel  # noqa: E402
-from routing.classifier.data import join_text  # noqa: E402
+from routing.understanding.choices import plain_choices  # noqa: E402
+from routing.understanding.classifier import model as cmodel  # noqa: E402
+from routing.understanding.classifier.data import join_text  # noqa: E402
 
 DEV = Path("/work/shared/data/citizen-messages/dev.csv")
 

@@ -34,9 +34,9 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from routing.db import make_engine, make_session_factory  # noqa: E402
-from routing.orm import Case  # noqa: E402
-from routing.text import normalise  # noqa: E402
+from routing.persistence.case_tables import Case  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
+from routing.understanding.text import normalise  # noqa: E402
 
 DEFAULT = Path("/work/main/bench/dialogue/blind/dialogues.yml")
 CASE_NUMBER = re.compile(r"FQ-\d{4}-\d{6}")

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import text  # noqa: E402
 
-from routing.db import make_engine, make_session_factory  # noqa: E402
-from routing.orm import Case, CaseEvent  # noqa: E402
+from routing.persistence.case_tables import Case, CaseEvent  # noqa: E402
+from routing.persistence.db import make_engine, make_session_factory  # noqa: E402
 
 SKIP = {"id", "case_number", "idempotency_key"}
 

@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one key action."""
-    from routing.db import make_engine, make_session_factory
     from routing.open311.keys import KeyError_, create_key, list_keys, parse_scopes, revoke_key
+    from routing.persistence.db import make_engine, make_session_factory
 
     engine = make_engine(args.url or get_settings().database_url)
     sessions = make_session_factory(engine)

@@ -26,10 +26,10 @@ def run(args: argparse.Namespace) -> int:
     """Print one JSON report per region; exit 1 when any figure differs."""
     from sqlalchemy import select
 
+    from routing.cases.service import utc_today
     from routing.centre.reconcile import rebuild_summary, reconcile
-    from routing.db import make_engine, make_session_factory
-    from routing.orm import Case
-    from routing.service import utc_today
+    from routing.persistence.case_tables import Case
+    from routing.persistence.db import make_engine, make_session_factory
 
     engine = make_engine(args.url or get_settings().database_url)
     sessions = make_session_factory(engine)

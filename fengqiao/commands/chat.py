@@ -12,7 +12,7 @@ import uuid
 from fengqiao.settings import get_settings
 from gateway.crisis import danger_reply
 from gateway.script import script_of
-from routing import safety
+from routing.understanding import safety
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

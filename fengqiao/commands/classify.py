@@ -55,7 +55,7 @@ def _batches(lines: Iterable[str]) -> Iterator[list[tuple[Any, str | None, str |
 
 def classify_stream(stdin: TextIO, stdout: TextIO, model_dir: Path | None = None) -> int:
     """Classify every line of ``stdin`` into ``stdout``; return the number of error lines."""
-    from routing import classifier
+    from routing.understanding import classifier
 
     model = classifier.load(model_dir)
     errors = 0

@@ -9,7 +9,7 @@ from datetime import date
 
 from fengqiao.bootstrap import strict_calendar
 from fengqiao.settings import get_settings
-from routing.deadlines import CLOCK_NAMES, RULE_CHOICES, DeadlineError, compute_due
+from routing.cases.deadlines import CLOCK_NAMES, RULE_CHOICES, DeadlineError, compute_due
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -19,9 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(url: str, args: argparse.Namespace) -> int:
     """Generate the cases and print what was written."""
+    from routing.cases.service import utc_today
     from routing.centre.generate import Plan, generate
-    from routing.db import make_engine, make_session_factory
-    from routing.service import utc_today
+    from routing.persistence.db import make_engine, make_session_factory
 
     engine = make_engine(url)
     started = time.perf_counter()

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print a JSON report: the active key id and counts (never a key or a value)."""
-    from routing.db import make_engine
+    from routing.persistence.db import make_engine
     from routing.privacy.crypto import keyring
     from routing.privacy.rotate import activate_new_key, reencrypt, stale_count
 

@@ -22,10 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Do the admin action and print JSON."""
     from fengqiao.bootstrap import build_services
-    from routing.db import make_engine, make_session_factory
-    from routing.reception import remaining
-    from routing.service import utc_today
-    from routing.store.reception import SqlReceptionRepository
+    from routing.cases.reception_days import remaining
+    from routing.cases.service import utc_today
+    from routing.persistence.db import make_engine, make_session_factory
+    from routing.persistence.reception import SqlReceptionRepository
 
     settings = get_settings()
     engine = make_engine(args.url or settings.database_url)

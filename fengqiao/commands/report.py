@@ -32,10 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build, render and write the report (or do the monthly run)."""
     from fengqiao.settings import get_settings
+    from routing.cases.service import utc_today
     from routing.centre import places
-    from routing.db import make_engine, make_session_factory
+    from routing.persistence.db import make_engine, make_session_factory
     from routing.rates import archive, monthly, render, report
-    from routing.service import utc_today
 
     engine = make_engine(args.url or get_settings().database_url)
     sessions = make_session_factory(engine)

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def tracker_engine():  # type: ignore[no-untyped-def]
     """Rasa's SQL tracker store: ``RASA_TRACKER_URL``, else ``var/tracker.db`` when it exists (None: none)."""
-    from routing.db import REPO_ROOT, make_engine
+    from routing.persistence.db import REPO_ROOT, make_engine
 
     url = os.environ.get("RASA_TRACKER_URL", "").strip()
     if url:
@@ -49,7 +49,7 @@ def purge_now(sessions, now: datetime | None = None, *, dry_run: bool = False): 
 
 def run(args: argparse.Namespace) -> int:
     """Print the purge's counts as JSON (never a value)."""
-    from routing.db import make_engine, make_session_factory
+    from routing.persistence.db import make_engine, make_session_factory
 
     engine = make_engine(args.url or get_settings().database_url)
     if args.action != "purge":
@@ -70,8 +70,8 @@ def _hold(sessions, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
     """Place or release a legal hold; print the hold's id and state."""
     from sqlalchemy import select
 
-    from routing.orm import Case
-    from routing.privacy.tables import LegalHold
+    from routing.persistence.case_tables import Case
+    from routing.persistence.privacy_tables import LegalHold
 
     if not args.case or (args.action == "hold" and not args.reason.strip()):
         print(json.dumps({"error": "--case is required, and --reason for a hold"}))

@@ -9,7 +9,7 @@ import time
 
 from fengqiao.processes import MODEL, action_service, rasa_service, web_service
 from fengqiao.settings import get_settings
-from routing.db import REPO_ROOT
+from routing.persistence.db import REPO_ROOT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one sweep (under the database lock) and print its JSON summary."""
-    from routing.db import make_engine, make_session_factory
+    from routing.persistence.db import make_engine, make_session_factory
 
     settings = get_settings()
     engine = make_engine(args.url or settings.database_url)
@@ -42,9 +42,9 @@ def sweep_once(sessions, settings: Settings, as_of: date | None = None, near_day
     """Clocks, then the centre's warnings, under the sweep lock (None: another run holds it)."""
     from fengqiao.bootstrap import build_services
     from fengqiao.commands.retention import purge_now
+    from routing.cases.service import utc_today
     from routing.centre.sweep import run_locked
     from routing.centre.warnings import utcnow
-    from routing.service import utc_today
 
     life = build_services(settings, sessions).life
     day = as_of or utc_today()

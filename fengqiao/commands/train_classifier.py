@@ -34,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of the verb."""
-    from routing.classifier import train
-    from routing.classifier.data import CsvValidationError, read_agency_csv
-    from routing.classifier.model import ACTIVE_DIR, PREVIOUS_DIR
+    from routing.understanding.classifier import train
+    from routing.understanding.classifier.data import CsvValidationError, read_agency_csv
+    from routing.understanding.classifier.model import ACTIVE_DIR, PREVIOUS_DIR
 
     if args.rollback:
         if args.csv or args.out:

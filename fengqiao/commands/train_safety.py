@@ -13,8 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-safety",
         help="train the danger check's model (crisis corpus + complaint corpus)",
-        description="Rebuilds the model of routing/safety from the crisis corpus "
-        "(routing/safety/data/corpus) and the project's complaint corpus, deterministically and "
+        description="Rebuilds the model of routing/understanding/safety from the crisis corpus "
+        "(routing/understanding/safety/data/corpus) and the project's complaint corpus, deterministically and "
         "without downloads. The check also trains it on first use when the stored model is "
         "missing or older than its data; run this at build time so the first message is fast.",
     )
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of the verb."""
-    from routing.safety import model
+    from routing.understanding.safety import model
 
     started = time.monotonic()
     out = args.out or model.model_dir()

@@ -56,10 +56,16 @@ def run(args: argparse.Namespace) -> int:
     """Carry out one account action."""
     from sqlalchemy import select
 
-    from routing.accounts.access import ROLE_LABELS
-    from routing.accounts.models import ConsoleUser, ConsoleUserRegion
-    from routing.accounts.store import AccountError, create_user, set_active, set_password, totp_uri
-    from routing.db import make_engine, make_session_factory
+    from gateway.console.accounts.access import ROLE_LABELS
+    from gateway.console.accounts.store import (
+        AccountError,
+        create_user,
+        set_active,
+        set_password,
+        totp_uri,
+    )
+    from routing.persistence.console_tables import ConsoleUser, ConsoleUserRegion
+    from routing.persistence.db import make_engine, make_session_factory
 
     engine = make_engine(args.url or get_settings().database_url)
     sessions = make_session_factory(engine)

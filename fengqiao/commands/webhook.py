@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
     """Carry out one webhook action."""
     from sqlalchemy import select
 
-    from routing.db import make_engine, make_session_factory
     from routing.open311 import webhooks as wh
-    from routing.open311.tables import ApiKey, WebhookEndpoint
+    from routing.persistence.db import make_engine, make_session_factory
+    from routing.persistence.open311_tables import ApiKey, WebhookEndpoint
 
     settings = get_settings()
     engine = make_engine(args.db or settings.database_url)

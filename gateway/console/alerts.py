@@ -14,12 +14,12 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from gateway.console import db
+from gateway.console.accounts.access import Principal, covered_codes
+from gateway.console.accounts.store import audit
 from gateway.console.security import active
 from gateway.console.views import format_datetime, ip_of, render
-from routing.accounts.access import Principal, covered_codes
-from routing.accounts.store import audit
-from routing.orm import Alert, Case
-from routing.safety import alerts as domain
+from routing.cases import alerts as domain
+from routing.persistence.case_tables import Alert, Case
 
 MAX_NOTE = 500
 

@@ -22,8 +22,8 @@ from gateway.console.keys import (
     TODAY,
 )
 from gateway.console.security import console_middleware
-from routing.db import make_engine, make_session_factory
-from routing.service import utc_today
+from routing.cases.service import utc_today
+from routing.persistence.db import make_engine, make_session_factory
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 

@@ -15,18 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.console import db
+from gateway.console.accounts import casework as cw
+from gateway.console.accounts.access import Principal, covered_codes
+from gateway.console.accounts.store import audit
 from gateway.console.security import active
 from gateway.console.views import format_datetime, ip_of, render, today
-from routing.accounts import casework as cw
-from routing.accounts.access import Principal, covered_codes
-from routing.accounts.store import audit
+from routing.cases.statuses import STATUS_LABELS
 from routing.centre import board as desk
 from routing.centre import places, supervision, warnings
 from routing.centre.config import load_grid_admission
 from routing.centre.feed import feed, level_of, visible
-from routing.centre.tables import CentreAlert, Supervision
-from routing.lifecycle import STATUS_LABELS
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.centre_tables import CentreAlert, Supervision
 
 CENTRE_ROLES = frozenset({"centre", "director"})
 MAX_TEXT = 2000
@@ -91,8 +91,8 @@ async def board_page(request: web.Request) -> web.StreamResponse:
                 "loads": desk.workload(s, flt)[:30]}
 
     ctx = await db.run(request, work)
-    from routing.classifier.data import level1_categories
-    from routing.orgs import load_orgs
+    from routing.orgs.registry import load_orgs
+    from routing.understanding.classifier.data import level1_categories
 
     regions = [(c, places.label(c)) for c in me.regions if places.division(c)]
     return render(request, "centre.html", flt=flt, link=lambda **kw: _link(flt, **kw), metrics=desk.METRICS,
@@ -153,8 +153,8 @@ def _alert(s: Session, me: Principal, alert_id: str) -> CentreAlert:
 
 
 def _targets(s: Session, me: Principal, day: date) -> dict[str, list[tuple[str, str]]]:
-    from routing.orgs import load_orgs
-    from routing.store.tables import ReceptionDayRow
+    from routing.orgs.registry import load_orgs
+    from routing.persistence.life_tables import ReceptionDayRow
 
     codes = _codes(me)
     bodies = [(b.id, b.name + ("（默认）" if b.default else "")) for b in load_orgs().bodies.values()

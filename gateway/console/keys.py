@@ -10,8 +10,8 @@ from jinja2 import Environment
 from sqlalchemy.orm import sessionmaker
 
 from fengqiao.settings import Settings
-from routing.case_life import CaseLife
-from routing.service import CaseService
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseService
 
 CONSOLE_SETTINGS = web.AppKey("console_settings", Settings)
 SESSIONS = web.AppKey("console_sessions", sessionmaker)

@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 
 from gateway import relay
 from gateway.console import db
+from gateway.console.accounts import casework as cw
+from gateway.console.accounts.access import may_work
+from gateway.console.accounts.store import audit
 from gateway.console.keys import CONSOLE_SETTINGS, MAIN_APP
 from gateway.console.security import active
 from gateway.console.views import denied, ip_of
 from gateway.keys import MESSAGING
-from routing.accounts import casework as cw
-from routing.accounts.access import may_work
-from routing.accounts.store import audit
-from routing.text import mask_pii
+from routing.understanding.text import mask_pii
 
 MAX_REPLY = 2000
 # Control and invisible characters are dropped from replies; no NFKC, which would turn the

@@ -13,18 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.console import db
+from gateway.console.accounts.access import Principal, covered_codes
+from gateway.console.accounts.store import audit
 from gateway.console.keys import LIFE
 from gateway.console.security import active
 from gateway.console.views import _form_dict, ip_of, render, today
-from routing import reception as rec
-from routing.accounts.access import Principal, covered_codes
-from routing.accounts.store import audit
-from routing.lifecycle import TransitionError
-from routing.lifecycle import label as status_label
-from routing.orm import Case
-from routing.places import load_divisions
-from routing.store.reception import SqlReceptionRepository
-from routing.store.tables import ReceptionBookingRow, ReceptionDayRow
+from routing.cases import reception_days as rec
+from routing.cases.statuses import TransitionError
+from routing.cases.statuses import label as status_label
+from routing.persistence.case_tables import Case
+from routing.persistence.life_tables import ReceptionBookingRow, ReceptionDayRow
+from routing.persistence.reception import SqlReceptionRepository
+from routing.understanding.places import load_divisions
 
 TOPIC_LABELS = {
     "labour": "劳动保障", "land": "土地山林", "property": "物业住房", "marriage_family": "婚姻家庭",

@@ -16,18 +16,18 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from gateway.console import db
+from gateway.console.accounts.store import audit
 from gateway.console.centre import _codes, _filter, _me
 from gateway.console.keys import SESSIONS
 from gateway.console.views import ip_of, render, today
-from routing.accounts.store import audit
 from routing.centre import places
+from routing.persistence.rates_tables import StoredReport
 from routing.rates import archive, monthly, report
 from routing.rates import render as formats
 from routing.rates.compute import figures
 from routing.rates.definitions import load_rates
 from routing.rates.facts import derive_all
 from routing.rates.store import load
-from routing.rates.tables import StoredReport
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

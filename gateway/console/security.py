@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from gateway.console import db
+from gateway.console.accounts.store import ActiveSession, csrf_ok, resolve_session
 from gateway.console.keys import CONSOLE_SETTINGS
-from routing.accounts.store import ActiveSession, csrf_ok, resolve_session
 
 ACTIVE = web.RequestKey("console_active", object)
 PRE_CSRF = "fqc_pre"  # double-submit token for the login form (before there is a session)

@@ -11,6 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.console import db
+from gateway.console.accounts import case_commands as case_actions
+from gateway.console.accounts import casework as cw
+from gateway.console.accounts.access import ROLE_LABELS, Principal
+from gateway.console.accounts.store import LoginRefused, audit, complete_totp, login, logout
 from gateway.console.keys import CASES, LIFE, TEMPLATES, TODAY
 from gateway.console.security import (
     ACTIVE,
@@ -21,14 +25,10 @@ from gateway.console.security import (
     set_pre_csrf_cookie,
     set_session_cookie,
 )
-from routing.accounts import actions as case_actions
-from routing.accounts import casework as cw
-from routing.accounts.access import ROLE_LABELS, Principal
-from routing.accounts.models import AuditEntry, ConsoleUser
-from routing.accounts.store import LoginRefused, audit, complete_totp, login, logout
+from routing.cases.statuses import STATUS_LABELS, allowed_actions
 from routing.centre import supervision
-from routing.lifecycle import STATUS_LABELS, allowed_actions
-from routing.orm import Case
+from routing.persistence.case_tables import Case
+from routing.persistence.console_tables import AuditEntry, ConsoleUser
 
 CST_OFFSET = timedelta(hours=8)
 

@@ -9,16 +9,17 @@ from datetime import date
 
 from aiohttp import web
 
+from fengqiao.bootstrap import units_of_work
 from gateway.open311 import openapi, views
 from gateway.open311.cors import cors
 from gateway.open311.delivery import WebhookSender, run_sender
 from gateway.open311.keys import API, LIFE, LIMITER
 from gateway.open311.limits import RateLimiter
-from routing.case_life import CaseLife
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
+from routing.cases.filing_policy import make_policy
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseService, utc_today
 from routing.open311.requests import Open311
-from routing.service import CaseService, utc_today
+from routing.persistence.db import make_engine, make_session_factory
 
 PREFIX = "/open311/v2"
 
@@ -31,7 +32,7 @@ def build(database_url: str, rules: str, *, today: Callable[[], date] = utc_toda
     async def state(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(database_url)
         sessions = make_session_factory(engine)
-        cases = CaseService(sessions, make_policy(rules, sessions), today)
+        cases = CaseService(sessions, make_policy(rules, sessions), today, uows=units_of_work(sessions))
         app[API] = Open311(sessions, cases)
         app[LIFE] = CaseLife(sessions, today, rules=rules)
         app[LIMITER] = RateLimiter()

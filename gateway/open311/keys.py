@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.open311.limits import RateLimiter
-from routing.case_life import CaseLife
+from routing.cases.life import CaseLife
 from routing.open311.requests import Open311
 
 API = web.AppKey("open311", Open311)

@@ -27,7 +27,7 @@ from fengqiao.settings import Settings
 from gateway.inbox import Messaging
 from gateway.outbox import DeliveryError, describe
 from gateway.tg.updates import to_inbound
-from routing.messaging_orm import OutboxMessage
+from routing.persistence.messaging_tables import OutboxMessage
 
 log = logging.getLogger("fengqiao.telegram")
 ALLOWED_UPDATES = ["message", "callback_query"]

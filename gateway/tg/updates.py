@@ -16,8 +16,8 @@ from typing import Any
 from telegram import Message, Update
 
 from gateway.inbox import Inbound
-from routing.case_numbers import find_case_numbers
-from routing.text import clean, strip_invisible
+from routing.cases.numbers import find_case_numbers
+from routing.understanding.text import clean, strip_invisible
 
 MAX_TEXT = 2000
 _CALLBACK = re.compile(r"^o(\d{1,12}):(\d{1,2})$")

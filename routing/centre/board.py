@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from routing.centre import places
 from routing.centre.config import load_config
-from routing.centre.tables import DeskCount, DeskDueCount, Supervision
-from routing.orm import Case
+from routing.persistence.case_tables import Case
+from routing.persistence.centre_tables import DeskCount, DeskDueCount, Supervision
 
 OPEN_STATUSES = ("accepted", "assigned", "handling", "mediating", "reception_booked", "escalated", "review",
                  "recheck")
@@ -109,7 +109,7 @@ def filter_conditions(flt: DeskFilter) -> list[ColumnElement[bool]]:
 
 def near_horizon(today: date, working_days: int | None = None) -> date:
     """Return the last day that counts as near due (``working_days`` working days from today)."""
-    from routing.deadlines import CalendarRangeError, is_workday
+    from routing.cases.deadlines import CalendarRangeError, is_workday
 
     n = working_days if working_days is not None else load_config().near_due_working_days
     day, counted = today, 0
@@ -242,7 +242,7 @@ def build(session: Session, flt: DeskFilter, today: date) -> Board:
         flt: region and filters.
         today: the working day (near due and overdue are counted against it).
     """
-    from routing.orgs import load_orgs
+    from routing.orgs.registry import load_orgs
 
     orgs = load_orgs()
     total = Counts()
@@ -387,7 +387,7 @@ class Load:
 
 def workload(session: Session, flt: DeskFilter) -> list[Load]:
     """Open cases per person of the region against their capacity (people data, else the default)."""
-    from routing.orgs import load_orgs
+    from routing.orgs.registry import load_orgs
 
     orgs = load_orgs()
     capacity = {p.id: p.capacity for p in orgs.people}

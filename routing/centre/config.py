@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from routing.orgs import DATA_DIR
+from routing.orgs.registry import DATA_DIR
 
 
 @dataclass(frozen=True, slots=True)

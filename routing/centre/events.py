@@ -1,4 +1,4 @@
-"""The centre's case events, written through the one event writer (routing.store.events)."""
+"""The centre's case events, written through the one event writer (routing.persistence.events)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from routing.events import make_event
-from routing.orm import Case
-from routing.store.events import append_events
+from routing.cases.events import make_event
+from routing.persistence.case_tables import Case
+from routing.persistence.events import append_events
 
 
 def append_event(session: Session, case: Case, kind: str, actor: str, reason: str | None = None,

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from routing.centre.tables import CentreAlert
 from routing.centre.warnings import KIND_LABELS, LEVEL_LABELS, SEVERITY_RANK, STATE_LABELS, aware
-from routing.orm import Alert
+from routing.persistence.case_tables import Alert
+from routing.persistence.centre_tables import CentreAlert
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import sessionmaker
 
 from routing.centre import places
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
 
 # (dispute type, level-1, level-2, level-3, weight)
 MIX: tuple[tuple[str, str, str, str, int], ...] = (
@@ -97,7 +97,7 @@ class _Router:
     """The real ladder, asked once per (place, dispute type)."""
 
     def __init__(self) -> None:
-        from routing.orgs import load_orgs
+        from routing.orgs.registry import load_orgs
 
         self.orgs = load_orgs()
         self.cache: dict[tuple[str, str], tuple[str | None, str, str]] = {}
@@ -105,7 +105,7 @@ class _Router:
     def __call__(self, code: str, dtype: str, l1: str) -> tuple[str | None, str, str]:
         key = (code, dtype)
         if key not in self.cache:
-            from routing.ladder import CaseFacts, RoutingError, route
+            from routing.orgs.ladder import CaseFacts, RoutingError, route
 
             try:
                 d = route(CaseFacts("gen", code, "", category=l1, dispute_type=dtype), self.orgs)

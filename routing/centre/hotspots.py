@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from routing.centre import places
 from routing.centre.config import CentreConfig, load_config
-from routing.centre.tables import CentreAlert
 from routing.centre.warnings import NewAlert, add_member, aware, find, raise_alert, utcnow
-from routing.orm import Case
-from routing.risk import keyword_pattern
+from routing.persistence.case_tables import Case
+from routing.persistence.centre_tables import CentreAlert
+from routing.understanding.risk import keyword_pattern
 
 EXCLUDED = ("rejected", "withdrawn")
 
@@ -54,7 +54,7 @@ def problem_label(problem: str | None) -> str:
         return ""
     kind, _, value = problem.partition(":")
     if kind == "dt":
-        from routing.orgs import load_orgs
+        from routing.orgs.registry import load_orgs
 
         dt = load_orgs().dispute_types.get(value)
         return dt.name if dt else value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from routing.places import Division, DivisionIndex, load_divisions
+from routing.understanding.places import Division, DivisionIndex, load_divisions
 
 CASE_LEVELS = ("county", "township", "village", "grid")
 

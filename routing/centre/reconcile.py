@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from routing.centre import board as desk
 from routing.centre import places
-from routing.orm import Case, CaseEvent
-from routing.store.history import HANDLING_CLOCKS
-from routing.store.tables import CaseClock
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.history import HANDLING_CLOCKS
+from routing.persistence.life_tables import CaseClock
 
 DUTY_CLOCKS = (*HANDLING_CLOCKS, "review_decide", "recheck_decide")
 RISK_EVENTS = ("risk_assessed", "alert_raised", "risk_changed")
@@ -52,7 +52,7 @@ def derive(events: list[CaseEvent], body_ids_by_name: dict[str, str]) -> Derived
             d.assigned = False
         elif ev.kind.startswith("routing_"):
             # a transfer hands the case to the person the decision names; other re-routings
-            # leave it unassigned until an assignment event follows (routing.case_life)
+            # leave it unassigned until an assignment event follows (routing.cases.life)
             d.tier, d.body_id = p.get("tier"), p.get("body_id")
             d.assigned = ev.kind == "routing_transfer" and bool(p.get("person_id"))
         elif ev.kind == "assigned" or (ev.kind == "status_changed" and p.get("action") == "assign"):
@@ -97,7 +97,7 @@ def _due(clocks: list[CaseClock], fallback: date | None) -> date | None:
 
 def recount(session: Session, region: str, today: date, chunk: int = 2000) -> tuple[desk.Counts, dict[str, desk.Counts], dict[str, desk.Counts], int]:
     """Count the region's board from events: (total, by division, by body, cases seen)."""
-    from routing.orgs import load_orgs
+    from routing.orgs.registry import load_orgs
 
     names = {b.name: b.id for b in load_orgs().bodies.values()}
     horizon = desk.near_horizon(today)
@@ -158,7 +158,7 @@ def rebuild_summary(session: Session) -> int:
     """
     from sqlalchemy import delete, text
 
-    from routing.centre.tables import DeskCount
+    from routing.persistence.centre_tables import DeskCount
 
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         session.execute(text("LOCK TABLE cases IN SHARE MODE"))

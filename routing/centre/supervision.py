@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.centre import places
-from routing.centre.tables import Supervision, SupervisionEvent
 from routing.centre.warnings import NewAlert, raise_alert, utcnow
-from routing.orgs import load_orgs
-from routing.orm import Case
+from routing.orgs.registry import load_orgs
+from routing.persistence.case_tables import Case
+from routing.persistence.centre_tables import Supervision, SupervisionEvent
 
 STATE_LABELS = {"open": "督办中", "answered": "已反馈", "overdue": "逾期未反馈", "lifted": "已撤销督办"}
 ACTIVE = ("open", "answered", "overdue")

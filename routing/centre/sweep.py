@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from routing.centre import supervision, warnings, watch
 from routing.centre.config import CentreConfig, load_config
-from routing.centre.tables import CentreAlert, RunLock, Supervision
+from routing.persistence.centre_tables import CentreAlert, RunLock, Supervision
 
 LOCK_NAME = "sweep"
 

@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import dml as pg_insert
 from sqlalchemy.dialects.sqlite import dml as sqlite_insert
 from sqlalchemy.orm import Session
 
-from routing.centre.tables import CentreAlert, CentreAlertEvent, CentreAlertMember
-from routing.orm import Case
+from routing.persistence.case_tables import Case
+from routing.persistence.centre_tables import CentreAlert, CentreAlertEvent, CentreAlertMember
 
 SEVERITY_RANK = {"red": 0, "orange": 1, "yellow": 2}
 KIND_LABELS = {

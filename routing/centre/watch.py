@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from routing.centre import hotspots, places
 from routing.centre.config import CentreConfig, load_config
 from routing.centre.warnings import RESULT_STATUSES, NewAlert, raise_alert, utcnow
-from routing.orm import Alert, Case, CaseEvent
-from routing.store.tables import BaoAnRow, CaseClock
+from routing.persistence.case_tables import Alert, Case, CaseEvent
+from routing.persistence.life_tables import BaoAnRow, CaseClock
 
 BOUNCE_KINDS = ("routing_transfer", "routing_return")
 OPEN = ("accepted", "assigned", "handling", "mediating", "reception_booked", "escalated", "review", "recheck")

@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+from routing.cases.service import STATUS_LABELS
 from routing.open311.services import service_of
-from routing.places import load_divisions
-from routing.service import STATUS_LABELS
+from routing.understanding.places import load_divisions
 
 CST = timezone(timedelta(hours=8), "CST")
 _CST_OFFSET = timedelta(hours=8)

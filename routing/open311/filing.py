@@ -9,13 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from routing.intake import Analysis, find_phone, resolve_place
+from routing.cases.service import CaseDraft
 from routing.open311.fields import CST
 from routing.open311.keys import Client
 from routing.open311.services import Service, attributes, catalogue
-from routing.places import PlaceMatch, load_divisions
-from routing.service import CaseDraft
-from routing.text import strip_invisible
+from routing.understanding.intake import Analysis, find_phone, resolve_place
+from routing.understanding.places import PlaceMatch, load_divisions
+from routing.understanding.text import strip_invisible
 
 MAX_DESCRIPTION = 4000
 # Approximate seats of Zhejiang's eleven cities: lat/long without an address is resolved to the

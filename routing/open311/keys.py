@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.open311.tables import ApiKey
-from routing.orm import utcnow
+from routing.persistence.case_tables import utcnow
+from routing.persistence.open311_tables import ApiKey
 
 SCOPES = ("read", "write", "personal", "geo")
 KEY_PREFIX = "fq_"

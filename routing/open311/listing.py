@@ -24,8 +24,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from routing.open311.fields import COLUMNS
-from routing.open311.tables import ApiCaseMeta
-from routing.orm import Case
+from routing.persistence.case_tables import Case
+from routing.persistence.open311_tables import ApiCaseMeta
 
 META = ("lat", "long", "media_url")
 SORT = ("sort_at", "sort_id")  # trailing columns of every row, for the order only

@@ -1,6 +1,6 @@
 """Open311 requests: file through the chat's own path, read by scope, take department updates.
 
-A filing is analysed by ``routing.intake.analyse`` (classifier, entities, risk) and filed with
+A filing is analysed by ``routing.understanding.intake.analyse`` (classifier, entities, risk) and filed with
 ``CaseService.file_case`` — the call the chat's ``action_file_case`` makes — so routing, clocks,
 repeat checks and the case number are the chat's. A red-risk filing raises the alert the chat's
 crisis net raises.
@@ -17,8 +17,7 @@ from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from routing.accounts.models import AuditEntry
-from routing.intake import Analysis, analyse
+from routing.cases.service import CaseService
 from routing.open311.fields import notice, record_from, statuses_for
 from routing.open311.filing import (
     MAX_DESCRIPTION,
@@ -35,9 +34,10 @@ from routing.open311.filing import (
 from routing.open311.keys import Client
 from routing.open311.listing import SORT, lean_select
 from routing.open311.services import catalogue
-from routing.open311.tables import ApiCaseMeta, ApiIdempotency
-from routing.orm import Case, CaseEvent, utcnow
-from routing.service import CaseService
+from routing.persistence.case_tables import Case, CaseEvent, utcnow
+from routing.persistence.console_tables import AuditEntry
+from routing.persistence.open311_tables import ApiCaseMeta, ApiIdempotency
+from routing.understanding.intake import Analysis, analyse
 
 MAX_RESULTS = 1000
 MAX_WINDOW = timedelta(days=90)

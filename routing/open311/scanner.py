@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.accounts.models import AuditEntry
-from routing.messaging_orm import RelayCursor
 from routing.open311.fields import CLOSED, request_record, w3c
-from routing.open311.tables import ApiCaseMeta, ApiKey, WebhookEndpoint, WebhookMessage
-from routing.orm import Alert, Case, CaseEvent, utcnow
+from routing.persistence.case_tables import Alert, Case, CaseEvent, utcnow
+from routing.persistence.console_tables import AuditEntry
+from routing.persistence.messaging_tables import RelayCursor
+from routing.persistence.open311_tables import ApiCaseMeta, ApiKey, WebhookEndpoint, WebhookMessage
 
 
 def event_type(kind: str, payload: dict[str, Any], status_after: str | None) -> str | None:

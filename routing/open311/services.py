@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from routing.classifier.data import dispute_types, taxonomy
+from routing.understanding.classifier.data import dispute_types, taxonomy
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,13 @@ from routing.open311.signing import (
     signature_header,
     verify,
 )
-from routing.open311.tables import (
+from routing.persistence.case_tables import Alert, utcnow
+from routing.persistence.open311_tables import (
     ApiKey,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookMessage,
 )
-from routing.orm import Alert, utcnow
 
 EVENT_TYPES = ("case.filed", "case.assigned", "case.status_changed", "case.escalated", "case.overdue",
                "case.closed", "alert.raised", "alert.closed", "reception.booked")

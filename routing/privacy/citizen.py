@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from routing.accounts.models import AuditEntry
-from routing.case_types import STATUS_LABELS
-from routing.messaging_orm import InboxMessage, OutboxMessage
-from routing.orm import Case
+from routing.cases.values import STATUS_LABELS
+from routing.persistence.case_tables import Case
+from routing.persistence.console_tables import AuditEntry
+from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
 from routing.privacy.retention import (
     PurgeReport,
     RetentionPolicy,
@@ -25,7 +25,7 @@ from routing.privacy.retention import (
     held_case_ids,
     load_policy,
 )
-from routing.text import mask_pii
+from routing.understanding.text import mask_pii
 
 
 @dataclass(frozen=True)

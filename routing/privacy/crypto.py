@@ -25,7 +25,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from routing.db import REPO_ROOT
+from routing.persistence.db import REPO_ROOT
 
 PREFIX = "enc:1:"
 _NONCE = 12

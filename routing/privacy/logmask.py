@@ -4,7 +4,7 @@
 Rasa's — produces records whose message (arguments merged) and traceback text have the numbers
 masked before any handler sees them. Each process calls it once at start: the gateway, the
 action server (``actions/__init__``), the ``fengqiao`` command, and Rasa when it loads the
-project's tokenizer. Standard library and ``routing.text`` only (Rasa's venv imports it too).
+project's tokenizer. Standard library and ``routing.understanding.text`` only (Rasa's venv imports it too).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 import traceback
 from typing import Any
 
-from routing.text import mask_pii
+from routing.understanding.text import mask_pii
 
 _DIGITS = re.compile(r"\d{4}")  # every masked number has four digits in a row (full-width too)
 _installed = False

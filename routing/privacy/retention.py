@@ -21,12 +21,12 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.accounts.models import AuditEntry, CaseNote, ContactLog, MediationRecord
-from routing.centre.tables import Supervision
-from routing.messaging_orm import InboxMessage, OutboxMessage
-from routing.orm import Alert, Case, CaseEvent
-from routing.privacy.tables import LegalHold
-from routing.store.tables import ReceptionBookingRow
+from routing.persistence.case_tables import Alert, Case, CaseEvent
+from routing.persistence.centre_tables import Supervision
+from routing.persistence.console_tables import AuditEntry, CaseNote, ContactLog, MediationRecord
+from routing.persistence.life_tables import ReceptionBookingRow
+from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
+from routing.persistence.privacy_tables import LegalHold
 
 POLICY_FILE = Path(__file__).with_name("retention.yaml")
 PURGED = "（已按保存期限删除）"

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.centre.sweep import acquire, holder_id, release
+from routing.persistence.rates_tables import StoredReport
 from routing.rates import monthly, render, report
-from routing.rates.tables import StoredReport
 
 LOCK = "monthly_report"
 

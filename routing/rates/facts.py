@@ -81,7 +81,7 @@ def tier_bucket(tier: str | None) -> str:
 @lru_cache(maxsize=8192)
 def register_due_from(filed: date) -> date:
     """The statutory register deadline of a case filed on ``filed`` (when no clock row is stored)."""
-    from routing.deadlines import CalendarRangeError, compute_due
+    from routing.cases.deadlines import CalendarRangeError, compute_due
 
     try:
         return compute_due("petition_register", filed).due
@@ -92,7 +92,7 @@ def register_due_from(filed: date) -> date:
 @lru_cache(maxsize=65536)
 def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when closed the same day)."""
-    from routing.deadlines import CalendarRangeError, is_workday
+    from routing.cases.deadlines import CalendarRangeError, is_workday
 
     n, day = 0, start
     while day < end:

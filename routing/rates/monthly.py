@@ -16,12 +16,12 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.centre import places
-from routing.orm import utcnow
+from routing.persistence.case_tables import utcnow
+from routing.persistence.rates_tables import RateMonthly, RateRefresh
 from routing.rates.compute import Figure, Key, tallies
 from routing.rates.definitions import RateBook, load_rates
 from routing.rates.facts import derive_all, today_cst
 from routing.rates.store import load
-from routing.rates.tables import RateMonthly, RateRefresh
 
 
 def counties_of(region: str) -> list[str]:

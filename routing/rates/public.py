@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from routing.centre import places
+from routing.persistence.rates_tables import RateRefresh
 from routing.rates import monthly
 from routing.rates.compute import Figure
 from routing.rates.definitions import load_rates
 from routing.rates.index import index_of
 from routing.rates.report import shift
-from routing.rates.tables import RateRefresh
 
 
 def survey_open(day: date, mode: str = "auto") -> bool:

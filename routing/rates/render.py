@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from routing.centre.warnings import STATE_LABELS
-from routing.db import REPO_ROOT
+from routing.persistence.db import REPO_ROOT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ASSETS = Path(__file__).resolve().parent / "assets"  # report.css, report.js, public.js (served at /assets/)

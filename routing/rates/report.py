@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from routing.centre import places
 from routing.centre.board import OPEN_STATUSES, region_condition
-from routing.centre.tables import CentreAlert
-from routing.orm import Alert, Case
+from routing.persistence.case_tables import Alert, Case
+from routing.persistence.centre_tables import CentreAlert
+from routing.persistence.life_tables import BaoAnRow, ReceptionDayRow
+from routing.persistence.rates_tables import SurveyAnswer
 from routing.rates import monthly
 from routing.rates.compute import INSUFFICIENT, Figure
 from routing.rates.definitions import load_rates
 from routing.rates.index import index_of, rank
 from routing.rates.store import month_bounds, utc_bounds
-from routing.rates.tables import SurveyAnswer
-from routing.store.tables import BaoAnRow, ReceptionDayRow
 
 
 def shift(month: str, by: int) -> str:
@@ -106,7 +106,7 @@ def _alerts(session: Session, region: str, month: str) -> list[dict[str, Any]]:
 
 
 def _overdue_by_body(session: Session, region: str, month: str) -> list[dict[str, Any]]:
-    from routing.orgs import load_orgs
+    from routing.orgs.registry import load_orgs
 
     end = month_bounds(month)[1]
     q = (select(Case.body_id, func.count()).where(region_condition(region), Case.status.in_(OPEN_STATUSES),

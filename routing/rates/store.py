@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from routing.cases.statuses import HANDLING_CLOCKS, REGISTER_CLOCK
 from routing.centre import places
 from routing.centre.board import region_condition
-from routing.lifecycle import HANDLING_CLOCKS, REGISTER_CLOCK
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.life_tables import CaseClock
 from routing.rates.facts import CaseRecord, EventRecord
-from routing.store.tables import CaseClock
 
 CHUNK = 2000
 

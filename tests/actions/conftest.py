@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from routing.text import normalise
+from routing.understanding.text import normalise
 
 
 def make_tracker(

@@ -18,7 +18,7 @@ from actions.intake_form import (
     ActionAskSummaryConfirmed,
     ValidateComplaintForm,
 )
-from routing.text import normalise
+from routing.understanding.text import normalise
 
 REPAIRS = ["crisis", "request_human", "cancel", "decline", "ask_why", "correct", "none_of_these", "request_leader"]
 NOT_INTENT = {

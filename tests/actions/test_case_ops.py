@@ -14,8 +14,8 @@ from actions.handoff import ActionRequestHuman
 from actions.safety import ActionHandleCrisis
 from actions.status import ActionCaseStatus
 from fengqiao import bootstrap
-from routing.orm import Alert
-from routing.service import CaseDraft
+from routing.cases.service import CaseDraft
+from routing.persistence.case_tables import Alert
 from tests.actions.conftest import make_tracker, responses, slot_events
 
 SENDER = "web:test-conversation"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from actions.intake import ActionAnalyzeNarrative, ActionDeclineConsent, ActionFileCase
 from actions.intake_form import ActionAskSummaryConfirmed, ValidateComplaintForm, fingerprint
 from fengqiao import bootstrap
-from routing.orm import Case
+from routing.persistence.case_tables import Case
 from tests.actions.conftest import make_tracker, responses, slot_events
 
 NARRATIVE = "我在诸暨市枫桥镇枫源村，隔壁邻居把围墙砌到我家门口的路上，车子开不进去，要求他拆掉围墙。我的电话13906754321。"
@@ -147,7 +147,7 @@ async def test_the_picked_category_is_kept_for_filing(dispatcher, app_database) 
 
 async def test_danger_inside_a_narrative_gets_emergency_numbers(dispatcher, app_database) -> None:
     """Even when NLU files it as a complaint, 不想活 / 拿着刀 get 110/120/12356 and a red alert."""
-    from routing.orm import Alert
+    from routing.persistence.case_tables import Alert
 
     text = "欠了我半年工资一分不给，我现在真的不想活了，打算今晚从厂房楼顶跳下去。"
     await ActionAnalyzeNarrative().run(dispatcher, make_tracker(text, intent="tell_complaint"), {})

@@ -8,11 +8,11 @@ from sqlalchemy import select, update
 
 from actions.privacy import ActionDeleteMyData, ActionShowMyData, ActionWithdrawConsent
 from fengqiao import bootstrap
-from routing.messaging_orm import InboxMessage
-from routing.orm import Case
+from routing.cases.service import CaseDraft
+from routing.persistence.case_tables import Case
+from routing.persistence.messaging_tables import InboxMessage
+from routing.persistence.privacy_tables import LegalHold
 from routing.privacy.retention import PURGED
-from routing.privacy.tables import LegalHold
-from routing.service import CaseDraft
 from tests.actions.conftest import make_tracker, slot_events
 
 SENDER = "web:privacy-conversation"

@@ -13,9 +13,9 @@ from actions.reception import (
     ActionRescheduleReception,
 )
 from fengqiao import bootstrap
-from routing.reception import ReceptionDay
-from routing.service import CaseDraft, utc_today
-from routing.text import normalise
+from routing.cases.reception_days import ReceptionDay
+from routing.cases.service import CaseDraft, utc_today
+from routing.understanding.text import normalise
 from tests.actions.conftest import make_tracker, responses, slot_events
 
 SENDER = "web:test-conversation"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from fengqiao import bootstrap
-from routing.orm import Case
+from routing.persistence.case_tables import Case
 from tests.actions.form_sim import FormSim
 
 NARRATIVE = "我在诸暨市枫桥镇枫源村，隔壁邻居把围墙砌到我家门口的路上，车子开不进去。"
@@ -168,7 +168,7 @@ async def test_a_narrative_that_mentions_giving_up_is_not_a_cancellation(app_dat
 
 
 async def test_wishes_in_the_narrative_are_acted_on_after_filing(app_database) -> None:
-    from routing.repair import wishes_in
+    from routing.understanding.repair import wishes_in
 
     text = "村里修路占了我家的地一直不补偿，很急，我想见县领导当面反映，已经去法院起诉过了，不要透露我的名字，匿名处理。"
     assert set(wishes_in(text)) == {"leader", "urgent", "litigation", "anonymous"}

@@ -14,8 +14,8 @@ from hypothesis import strategies as st  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from fengqiao import bootstrap  # noqa: E402
-from routing.orm import Case  # noqa: E402
-from routing.repair import is_explicit_confirmation  # noqa: E402
+from routing.persistence.case_tables import Case  # noqa: E402
+from routing.understanding.repair import is_explicit_confirmation  # noqa: E402
 from tests.actions.form_sim import FormSim  # noqa: E402
 
 REPAIR_MESSAGES = [

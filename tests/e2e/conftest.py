@@ -13,7 +13,7 @@ import pytest
 
 from fengqiao.migrate import upgrade
 from fengqiao.processes import MODEL, Service, action_service, rasa_service, web_service
-from routing.db import REPO_ROOT
+from routing.persistence.db import REPO_ROOT
 
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 
@@ -71,7 +71,7 @@ def stack(request, rasa_server, ports, tmp_path_factory) -> Iterator[Stack]:
         url = request.getfixturevalue("pg_database")
         from sqlalchemy import text
 
-        from routing.db import make_engine
+        from routing.persistence.db import make_engine
 
         engine = make_engine(url)
         with engine.begin() as conn:

@@ -26,9 +26,9 @@ from sqlalchemy.orm import selectinload
 
 from fengqiao.migrate import upgrade
 from fengqiao.processes import Service, action_service, web_service
-from routing.db import REPO_ROOT, make_engine, make_session_factory
-from routing.messaging_orm import InboxMessage, OutboxMessage
-from routing.orm import Case
+from routing.persistence.case_tables import Case
+from routing.persistence.db import REPO_ROOT, make_engine, make_session_factory
+from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
 from tests.e2e.conftest import ARTIFACTS, free_port
 
 EMULATOR_DIR = REPO_ROOT / "tests" / "e2e" / "emulator"

@@ -15,8 +15,8 @@ import pytest
 
 from fengqiao.migrate import upgrade
 from fengqiao.processes import Service, base_env
-from routing.accounts.store import create_user
-from routing.db import REPO_ROOT
+from gateway.console.accounts.store import create_user
+from routing.persistence.db import REPO_ROOT
 from tests.e2e.conftest import ARTIFACTS, free_port
 from tests.integration.centre_support import PROPERTY, draft, many
 from tests.web.console_helpers import PASSWORD, TOTP_SECRET, seed_world, totp_now

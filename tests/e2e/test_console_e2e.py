@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from fengqiao.migrate import upgrade
 from fengqiao.processes import Service, action_service, base_env
-from routing.case_life import CaseLife
-from routing.db import REPO_ROOT
-from routing.orm import Case
-from routing.service import utc_today
+from routing.cases.life import CaseLife
+from routing.cases.service import utc_today
+from routing.persistence.case_tables import Case
+from routing.persistence.db import REPO_ROOT
 from tests.e2e.conftest import ARTIFACTS, free_port
 from tests.web.console_helpers import PASSWORD, assign, draft, seed_world
 

@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from routing.accounts.store import create_user
-from routing.db import make_engine, make_session_factory
-from routing.orm import Alert, Case
+from gateway.console.accounts.store import create_user
+from routing.persistence.case_tables import Alert, Case
+from routing.persistence.db import make_engine, make_session_factory
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.messaging_support import (  # noqa: F401  (fixtures)
     CASE_NUMBER,
@@ -258,7 +258,7 @@ def test_danger_over_telegram_gets_110_and_the_staff_chat_is_told(messaging_env,
 async def test_a_gateway_whose_danger_check_fails_still_shows_the_numbers(messaging_env, tmp_path) -> None:
     """A separate gateway process whose danger model cannot be read (a corrupt file in the
     operator-set folder): an ordinary message still gets the emergency numbers and an alert."""
-    from routing.safety.model import ENV_MODEL_DIR, MODEL_FILE
+    from routing.understanding.safety.model import ENV_MODEL_DIR, MODEL_FILE
 
     (tmp_path / MODEL_FILE).write_bytes(b"not a pickled model")
     _, port = messaging_env.gateway("crisis-failed-check", **{ENV_MODEL_DIR: str(tmp_path)})

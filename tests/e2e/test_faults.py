@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from gateway.inbox import NOTICE_RECEIVED
-from routing.db import make_engine, make_session_factory
+from routing.persistence.db import make_engine, make_session_factory
 from tests.e2e.messaging_support import (  # noqa: F401  (fixtures)
     NARRATIVE,
     InboxMessage,

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from routing.db import make_engine, make_session_factory
-from routing.orm import Alert, Case
+from routing.persistence.case_tables import Alert, Case
+from routing.persistence.db import make_engine, make_session_factory
 
 pytestmark = pytest.mark.e2e
 NARRATIVE = (

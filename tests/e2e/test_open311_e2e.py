@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from fengqiao.migrate import upgrade
 from fengqiao.processes import web_service
-from routing.accounts.store import create_user
+from gateway.console.accounts.store import create_user
 from tests.conftest import PG_ADMIN_URL
 from tests.e2e.conftest import ARTIFACTS, free_port
 from tests.open311.conftest import SERVICE, classifier_model, make_keys  # noqa: F401 - the autouse model fixture

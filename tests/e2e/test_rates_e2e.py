@@ -21,9 +21,9 @@ import pytest
 
 from fengqiao.migrate import upgrade
 from fengqiao.processes import Service, base_env
-from routing.accounts.store import create_user
+from gateway.console.accounts.store import create_user
 from routing.centre.generate import Plan, generate
-from routing.db import REPO_ROOT, make_engine, make_session_factory
+from routing.persistence.db import REPO_ROOT, make_engine, make_session_factory
 from routing.rates import monthly
 from routing.rates.compute import Figure, figures
 from routing.rates.definitions import load_rates

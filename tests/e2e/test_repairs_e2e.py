@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.text import normalise
+from routing.understanding.text import normalise
 from tests.e2e.test_intake_e2e import CASE_NUMBER, NARRATIVE, cases, open_citizen
 
 pytestmark = pytest.mark.e2e

@@ -16,8 +16,8 @@ from fengqiao.settings import Settings
 from gateway.inbox import Inbox, Messaging
 from gateway.outbox import Outbox, Outgoing, RateLimiter, TelegramRelay, WebHub
 from gateway.tg.channel import TelegramChannel
-from routing.db import make_engine, make_session_factory
-from routing.messaging_orm import OutboxMessage
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import OutboxMessage
 from tests.e2e.messaging_support import emulator  # noqa: F401
 
 pytestmark = pytest.mark.e2e

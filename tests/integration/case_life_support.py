@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from routing.case_life import CaseLife
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
-from routing.places import load_divisions
-from routing.service import CaseDraft, CaseService
-from routing.text import normalise
+from fengqiao.bootstrap import units_of_work
+from routing.cases.filing_policy import make_policy
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseDraft, CaseService
+from routing.persistence.db import make_engine, make_session_factory
+from routing.understanding.places import load_divisions
+from routing.understanding.text import normalise
 
 
 class Today:
@@ -50,5 +51,5 @@ def make_stack(url: str, day: date = date(2026, 4, 27)) -> Stack:
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     today = Today(day)
-    return Stack(CaseService(sessions, make_policy("stricter", sessions), today), CaseLife(sessions, today), today,
+    return Stack(CaseService(sessions, make_policy("stricter", sessions), today, uows=units_of_work(sessions)), CaseLife(sessions, today), today,
                  engine)

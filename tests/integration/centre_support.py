@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from routing.places import load_divisions
-from routing.service import CaseDraft
-from routing.text import is_traditional, normalise
+from routing.cases.service import CaseDraft
+from routing.understanding.places import load_divisions
+from routing.understanding.text import is_traditional, normalise
 
 LABOUR = ("劳动和社会保障", "劳动关系", "拖欠工资")
 PROPERTY = ("城乡建设", "住房保障和房地产", "物业管理")

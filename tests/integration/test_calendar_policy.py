@@ -38,7 +38,7 @@ def test_the_sweep_command_escalates_into_an_unpublished_year_like_the_bot(
     assert [o["case"] for o in out["overdue"]] == [number] and out["escalated"] == 1
     newest = [c for c in stack.life.clocks(number) if c.clock == "mediation"][-1]
     assert newest.start == date(2026, 12, 28) and newest.due is not None and newest.due.year == 2027
-    from routing.deadlines import load_calendar
+    from routing.cases.deadlines import load_calendar
 
     estimating = type(stack.life)(stack.life._sessions, stack.today,
                                   calendar=load_calendar(estimate_unknown_years=True))
@@ -87,7 +87,7 @@ years:
 
 
 def test_an_operator_notice_file_covers_a_year_the_package_lacks(tmp_path: Path) -> None:
-    from routing import deadlines
+    from routing.cases import deadlines
 
     path = tmp_path / "notices.yaml"
     path.write_text(NOTICE_2027, encoding="utf-8")
@@ -101,7 +101,7 @@ def test_an_operator_notice_file_covers_a_year_the_package_lacks(tmp_path: Path)
 
 
 def test_a_clock_in_a_year_no_source_has_is_estimated_and_marked(tmp_path: Path) -> None:
-    from routing import deadlines
+    from routing.cases import deadlines
 
     estimating = deadlines.load_calendar(estimate_unknown_years=True)
     due = deadlines.compute_due("petition_register", date(2026, 12, 28), "zhejiang", estimating)

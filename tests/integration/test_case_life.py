@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from routing.ladder import RoutingError
-from routing.lifecycle import ReplayMismatch, TransitionError
-from routing.orm import Case, CaseEvent
+from routing.cases.statuses import ReplayMismatch, TransitionError
+from routing.orgs.ladder import RoutingError
+from routing.persistence.case_tables import Case, CaseEvent
 from tests.integration.case_life_support import Stack, make_stack
 
 NEIGHBOUR = "隔壁邻居把围墙砌到我家门口，车开不进去，商量几次都不肯拆。"

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from routing.orm import Alert, Case, CaseEvent
-from routing.places import load_divisions
-from routing.service import CaseDraft, CaseNotFound, CaseService, CaseStateError
-from routing.text import normalise
+from routing.cases.service import CaseDraft, CaseNotFound, CaseService, CaseStateError
+from routing.persistence.case_tables import Alert, Case, CaseEvent
+from routing.understanding.places import load_divisions
+from routing.understanding.text import normalise
 
 
 def draft(story: str = "楼上邻居每天半夜装修，吵得孩子没法睡觉。", user: str = "web:abc12345", place: str = "诸暨市枫桥镇枫源村") -> CaseDraft:
@@ -105,8 +105,8 @@ def test_events_cannot_be_updated_or_deleted(service: CaseService) -> None:
 
 
 def test_a_console_hand_over_that_raced_another_change_is_refused(service: CaseService, database_url: str) -> None:
-    from routing.case_life import CaseLife
-    from routing.db import make_engine, make_session_factory
+    from routing.cases.life import CaseLife
+    from routing.persistence.db import make_engine, make_session_factory
 
     number = service.file_case(draft()).view.case_number
     engine = make_engine(database_url)

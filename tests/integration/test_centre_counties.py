@@ -7,14 +7,14 @@ from itertools import cycle
 
 from sqlalchemy import select
 
+from routing.cases.service import CaseDraft
 from routing.centre.config import load_grid_admission
-from routing.default_bodies import township_centres_of
-from routing.ladder import CaseFacts, route
-from routing.orgs import load_orgs
-from routing.orm import Case, CaseEvent
-from routing.places import load_divisions
-from routing.service import CaseDraft
-from routing.text import normalise
+from routing.orgs.defaults import township_centres_of
+from routing.orgs.ladder import CaseFacts, route
+from routing.orgs.registry import load_orgs
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.understanding.places import load_divisions
+from routing.understanding.text import normalise
 
 KINDS = (("neighbour", "邻居在两家中间挖沟，下雨水全灌进我家", "城乡建设"),
          ("labour_wage", "老板拖欠工资三个月不发", "劳动和社会保障"),

@@ -12,9 +12,9 @@ from routing.centre.generate import Plan, generate
 from routing.centre.hotspots import hotspot_key
 from routing.centre.reconcile import reconcile
 from routing.centre.sweep import centre_pass
-from routing.centre.tables import CentreAlert
-from routing.db import make_engine, make_session_factory
-from routing.orm import Case
+from routing.persistence.case_tables import Case
+from routing.persistence.centre_tables import CentreAlert
+from routing.persistence.db import make_engine, make_session_factory
 
 TODAY = date(2026, 4, 27)
 

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from routing.centre import hotspots
 from routing.centre.sweep import centre_pass
-from routing.centre.tables import CentreAlert, CentreAlertMember
+from routing.persistence.centre_tables import CentreAlert, CentreAlertMember
 from tests.integration.centre_support import LABOUR, LAND, NOISE, PROPERTY, draft, many
 
 TODAY = date(2026, 4, 27)
@@ -88,7 +88,7 @@ def test_detection_adds_a_few_statements_to_a_filing(service) -> None:
         statements.append(statement)
 
     with service._sessions() as s:
-        from routing.orm import Case
+        from routing.persistence.case_tables import Case
 
         cases = list(s.execute(select(Case).order_by(Case.id.desc()).limit(20)).scalars())
         engine = s.get_bind()

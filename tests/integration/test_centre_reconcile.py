@@ -11,15 +11,15 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from routing.case_life import CaseLifeError
+from routing.cases.deadlines import DeadlineError
+from routing.cases.life import CaseLifeError
+from routing.cases.reception_days import ReceptionError
+from routing.cases.statuses import TransitionError
 from routing.centre import board as desk
 from routing.centre.reconcile import reconcile
 from routing.centre.supervision import place_on_case
-from routing.deadlines import DeadlineError
-from routing.ladder import RoutingError
-from routing.lifecycle import TransitionError
-from routing.orm import Case
-from routing.reception import ReceptionError
+from routing.orgs.ladder import RoutingError
+from routing.persistence.case_tables import Case
 from tests.integration.case_life_support import make_stack
 from tests.integration.centre_support import LABOUR, NOISE, PROPERTY, draft
 

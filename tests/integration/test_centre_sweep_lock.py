@@ -10,7 +10,7 @@ import pytest
 
 from fengqiao.scheduler import SweepScheduler
 from routing.centre.sweep import LOCK_NAME, acquire, release, run_locked
-from routing.db import make_engine, make_session_factory
+from routing.persistence.db import make_engine, make_session_factory
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from routing.centre.sweep import centre_pass
-from routing.centre.tables import CentreAlert
+from routing.persistence.centre_tables import CentreAlert
 from tests.integration.case_life_support import make_stack
 
 TODAY = date(2026, 4, 27)
@@ -61,8 +61,8 @@ def test_two_raises_of_one_key_at_once_make_one_alert(stack) -> None:
     """Two transactions raise the same key: one alert, one 'raised' step, the loser gets the winner's."""
     import threading
 
-    from routing.centre.tables import CentreAlertEvent
     from routing.centre.warnings import NewAlert, raise_alert
+    from routing.persistence.centre_tables import CentreAlertEvent
 
     new = NewAlert(key="hotspot:330681104000:l2:race", kind="hotspot", severity="orange", title="race",
                    county_code="330681", division_code="330681104000")

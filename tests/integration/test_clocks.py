@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from fengqiao.cli import main
-from routing.deadlines import ExtensionError, PauseError
+from routing.cases.deadlines import ExtensionError, PauseError
 from tests.integration.case_life_support import Stack, make_stack
 
 NEIGHBOUR = "隔壁邻居把围墙砌到我家门口，车开不进去，商量几次都不肯拆。"

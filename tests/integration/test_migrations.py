@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from fengqiao.migrate import upgrade
-from routing.db import REPO_ROOT, load_all_tables, make_engine
+from routing.persistence.db import REPO_ROOT, load_all_tables, make_engine
 
 
 def test_alembic_check_through_env_py_finds_no_difference(database_url: str) -> None:
@@ -59,8 +59,8 @@ def at_0005(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 
 def test_legacy_status_kinds_are_rewritten_once_and_replay(at_0005: str) -> None:
-    from routing.case_life import CaseLife
-    from routing.db import make_session_factory
+    from routing.cases.life import CaseLife
+    from routing.persistence.db import make_session_factory
 
     engine = make_engine(at_0005)
     with engine.begin() as conn:

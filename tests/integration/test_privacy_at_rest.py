@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import select, text, update
 
 from fengqiao.migrate import upgrade
-from routing.db import make_engine, make_session_factory
-from routing.messaging_orm import InboxMessage
-from routing.orm import Case, CaseEvent
+from routing.cases.service import CaseService
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import InboxMessage
 from routing.privacy import crypto
 from routing.privacy.crypto import KeyRing, kid_of
 from routing.privacy.fields import phone_index
 from routing.privacy.rotate import activate_new_key, reencrypt, stale_count
-from routing.service import CaseService
 from tests.integration.test_case_store import draft
 
 PHONE = "13812345678"

@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 from fengqiao.cli import main
 from fengqiao.migrate import upgrade
 from routing.centre.generate import Plan, generate
-from routing.db import make_engine, make_session_factory
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.rates_tables import RateMonthly, StoredReport
 from routing.rates import archive, monthly, report
 from routing.rates.compute import figures
 from routing.rates.definitions import load_rates
 from routing.rates.facts import derive
 from routing.rates.store import load
-from routing.rates.tables import RateMonthly, StoredReport
 
 TODAY = date(2026, 12, 4)
 REGION = "330681"

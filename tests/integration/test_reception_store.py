@@ -9,9 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from fengqiao.seed import demo_days, seed_reception_days
-from routing.lifecycle import TransitionError
-from routing.reception import CST, DayFull, ReceptionDay, ReceptionError, TooManyRepresentatives
-from routing.store.tables import BaoAnRow, ReceptionDayRow
+from routing.cases.reception_days import (
+    CST,
+    DayFull,
+    ReceptionDay,
+    ReceptionError,
+    TooManyRepresentatives,
+)
+from routing.cases.statuses import TransitionError
+from routing.persistence.life_tables import BaoAnRow, ReceptionDayRow
 from tests.integration.case_life_support import Stack, make_stack
 
 NEIGHBOUR = "隔壁邻居把围墙砌到我家门口，车开不进去，商量几次都不肯拆。"

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from routing.accounts.models import AuditEntry, CaseNote, ConsoleUser, ContactLog
 from routing.centre.reconcile import reconcile
-from routing.centre.tables import Supervision
-from routing.db import make_engine
-from routing.messaging_orm import InboxMessage, OutboxMessage
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.centre_tables import Supervision
+from routing.persistence.console_tables import AuditEntry, CaseNote, ConsoleUser, ContactLog
+from routing.persistence.db import make_engine
+from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
+from routing.persistence.privacy_tables import LegalHold
 from routing.privacy.retention import PURGED, load_policy, purge
-from routing.privacy.tables import LegalHold
 from tests.integration.case_life_support import Stack, make_stack
 
 PHONE = "13800001111"  # case_life_support's drafts

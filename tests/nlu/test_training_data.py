@@ -19,7 +19,7 @@ import jieba
 import pytest
 import yaml
 
-from routing.text import is_traditional, normalise
+from routing.understanding.text import is_traditional, normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu_data"

@@ -16,13 +16,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.orm import sessionmaker
 
+from fengqiao.bootstrap import units_of_work
 from fengqiao.migrate import upgrade
 from gateway.open311 import PREFIX, build
-from routing.classifier.model import ENV_MODEL_DIR, MODEL_FILE, default_model_dir
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
+from routing.cases.filing_policy import make_policy
+from routing.cases.service import CaseService
 from routing.open311.keys import create_key
-from routing.service import CaseService
+from routing.persistence.db import make_engine, make_session_factory
+from routing.understanding.classifier.model import ENV_MODEL_DIR, MODEL_FILE, default_model_dir
 
 TODAY = date(2026, 4, 27)
 NOISE = "隔壁工地每天晚上十点以后还在施工，噪音很大，影响休息，要求停止夜间施工"
@@ -36,7 +37,7 @@ def classifier_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     if (default_model_dir() / MODEL_FILE).exists():
         yield
         return
-    from routing.classifier.train import train_model
+    from routing.understanding.classifier.train import train_model
 
     out = tmp_path_factory.mktemp("classifier") / "model"
     train_model(out, measure=False)
@@ -85,7 +86,7 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     app.add_subapp(PREFIX, build(database_url, "stricter", today=lambda: TODAY, sender=False))
     async with TestClient(TestServer(app)) as client:
         yield Api(client, database_url, sessions, CaseService(sessions, make_policy("stricter", sessions),
-                                                               lambda: TODAY), keys)
+                                                               lambda: TODAY, uows=units_of_work(sessions)), keys)
     engine.dispose()
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from fengqiao import settings
 from fengqiao.cli import main
 from fengqiao.migrate import upgrade
-from routing.db import make_engine, make_session_factory
 from routing.open311.keys import authenticate, digest
-from routing.open311.tables import ApiKey, WebhookEndpoint
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.open311_tables import ApiKey, WebhookEndpoint
 
 
 @pytest.fixture

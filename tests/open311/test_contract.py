@@ -9,9 +9,9 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from routing.accounts.models import AuditEntry
 from routing.open311.fields import w3c
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.console_tables import AuditEntry
 from tests.open311.conftest import FENGQIAO, NOISE, SERVICE, Api, form
 
 W3C_CST = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")

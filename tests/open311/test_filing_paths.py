@@ -10,14 +10,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from fengqiao.migrate import upgrade
+from gateway.console.accounts.casework import QueueFilter, load_case, queue
+from gateway.console.accounts.store import create_user, principal_of
 from gateway.open311 import PREFIX, build
 from gateway.outbox import NotificationScanner
-from routing.accounts.casework import QueueFilter, load_case, queue
-from routing.accounts.models import ConsoleUser
-from routing.accounts.store import create_user, principal_of
-from routing.intake import analyse
-from routing.messaging_orm import OutboxMessage
-from routing.orm import Alert, Case
+from routing.persistence.case_tables import Alert, Case
+from routing.persistence.console_tables import ConsoleUser
+from routing.persistence.messaging_tables import OutboxMessage
+from routing.understanding.intake import analyse
 from tests.open311.conftest import TODAY, Api, form, make_keys
 from tests.web.console_helpers import PASSWORD, draft, seed_world
 

@@ -19,14 +19,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from fengqiao.bootstrap import units_of_work
 from gateway.open311.delivery import GuardedResolver, WebhookSender
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
+from routing.cases.filing_policy import make_policy
+from routing.cases.service import CaseService
 from routing.open311 import webhooks as wh
 from routing.open311.keys import create_key
-from routing.open311.tables import WebhookEndpoint, WebhookMessage
-from routing.orm import Alert, utcnow
-from routing.service import CaseService
+from routing.persistence.case_tables import Alert, utcnow
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.open311_tables import WebhookEndpoint, WebhookMessage
 from tests.open311.conftest import TODAY, repo_root
 from tests.web.console_helpers import draft
 
@@ -206,7 +207,7 @@ async def test_receiver_killed_mid_run_gets_every_event_once(store: sessionmaker
         made = wh.add_endpoint(s, "dept", f"http://127.0.0.1:{port}/", list(wh.EVENT_TYPES), allow_loopback=True)
     receiver = Receiver(port, tmp_path / "received.jsonl", made.secret)
     receiver.start()
-    service = CaseService(store, make_policy("stricter", store), lambda: TODAY)
+    service = CaseService(store, make_policy("stricter", store), lambda: TODAY, uows=units_of_work(store))
     sender = WebhookSender(store, allow_loopback=True, scale=0.0005)
     sender.scanner.SETTLE = 0.0
     await sender.start()
@@ -277,7 +278,7 @@ async def test_receiver_killed_with_deliveries_in_flight_loses_none(store: sessi
         made = wh.add_endpoint(s, "dept", f"http://127.0.0.1:{port}/", ["case.filed"], allow_loopback=True)
     receiver = Receiver(port, tmp_path / "received.jsonl", made.secret, delay=0.3)
     receiver.start()
-    service = CaseService(store, make_policy("stricter", store), lambda: TODAY)
+    service = CaseService(store, make_policy("stricter", store), lambda: TODAY, uows=units_of_work(store))
     sender = WebhookSender(store, allow_loopback=True, scale=0.0005)
     sender.scanner.SETTLE = 0.0
     await sender.start()
@@ -307,8 +308,8 @@ async def test_receiver_killed_with_deliveries_in_flight_loses_none(store: sessi
 
 
 def test_personal_scope_webhooks_carry_the_narrative_and_are_audited(store: sessionmaker) -> None:
-    from routing.accounts.models import AuditEntry
     from routing.open311.keys import create_key
+    from routing.persistence.console_tables import AuditEntry
 
     with store.begin() as s:
         create_key(s, "dept-personal", ["read", "personal"])
@@ -318,7 +319,7 @@ def test_personal_scope_webhooks_carry_the_narrative_and_are_audited(store: sess
     scanner.SETTLE = 0.0
     scanner.scan()
     story = "楼上邻居每天半夜装修，噪音太大了，电话13812345678"
-    CaseService(store, make_policy("stricter", store), lambda: TODAY).file_case(draft(story, "web:p-1"))
+    CaseService(store, make_policy("stricter", store), lambda: TODAY, uows=units_of_work(store)).file_case(draft(story, "web:p-1"))
     assert scanner.scan() == 2
     with store() as s:
         bodies = {m.endpoint_id: json.loads(m.body) for m in s.execute(select(WebhookMessage)).scalars()}

@@ -12,10 +12,10 @@ import pytest
 
 from fengqiao.commands.classify import classify_stream
 from fengqiao.commands.train_classifier import run as train_run
-from routing.classifier import data as cdata
-from routing.classifier import load, train
-from routing.classifier.model import MODEL_FILE, clear_cache
-from routing.text import to_simplified
+from routing.understanding.classifier import data as cdata
+from routing.understanding.classifier import load, train
+from routing.understanding.classifier.model import MODEL_FILE, clear_cache
+from routing.understanding.text import to_simplified
 
 DISPUTE_CODES = set(cdata.dispute_types())
 LEVEL1 = set(cdata.level1_categories())
@@ -197,7 +197,7 @@ def test_train_install_and_rollback(tmp_path: Path) -> None:
 
 
 def test_model_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from routing.classifier.model import SHIPPED_DIR, default_model_dir
+    from routing.understanding.classifier.model import SHIPPED_DIR, default_model_dir
 
     monkeypatch.setenv("FENGQIAO_CLASSIFIER_DIR", str(tmp_path))
     assert default_model_dir() == tmp_path

@@ -1,5 +1,5 @@
 """Learning from an agency's history: the agency expert, its pool with the project expert and
-the inner cross-validation that weighs them (``routing.classifier.train.fit_agency_adaptation``)."""
+the inner cross-validation that weighs them (``routing.understanding.classifier.train.fit_agency_adaptation``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from fengqiao.commands.train_classifier import run as train_run
-from routing.classifier import load, train
-from routing.classifier.features import prepare
-from routing.classifier.model import combine_experts
+from routing.understanding.classifier import load, train
+from routing.understanding.classifier.features import prepare
+from routing.understanding.classifier.model import combine_experts
 
 # An agency whose convention differs from the taxonomy the project follows: it files city-bus
 # complaints under 交通运输 (the taxonomy, and so the shipped model, puts 公共汽车 under 城乡建设).

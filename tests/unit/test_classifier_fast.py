@@ -10,11 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from routing.classifier import data as cdata
-from routing.classifier import features, runtime, train
-from routing.classifier.features import prepare
-from routing.classifier.model import Classifier, fast_predict_proba, sigmoid_calibrated_linear
-from routing.text import _t2s, clean, to_simplified
+from routing.understanding.classifier import data as cdata
+from routing.understanding.classifier import features, runtime, train
+from routing.understanding.classifier.features import prepare
+from routing.understanding.classifier.model import (
+    Classifier,
+    fast_predict_proba,
+    sigmoid_calibrated_linear,
+)
+from routing.understanding.text import _t2s, clean, to_simplified
 
 TRICKY = [
     "A市A3区物业费从2.5元/平方涨到3.8元，业主不同意！！",

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from routing.classifier import data as cdata
 from routing.data.complaints import generate as gen
+from routing.understanding.classifier import data as cdata
 
 FILES = sorted(gen.SCENARIO_DIR.glob("*.yaml"))
 SLOT = re.compile(r"\{(\w+)\}")

@@ -4,6 +4,8 @@
   telegram, and none of ``gateway``, ``actions``, ``fengqiao`` — not even lazily inside a function.
 - ``routing`` has no import cycle between its modules (lazy imports count too).
 - ``actions`` and ``gateway`` never import each other; ``fengqiao`` is the composition root they may use.
+- Inside ``routing``, the layers of ``docs/architecture.md``: understanding → orgs → the case model
+  and persistence → the case use cases → centre and open311 → rates; nothing imports a layer above it.
 """
 
 from __future__ import annotations
@@ -76,3 +78,57 @@ def test_the_two_adapters_do_not_import_each_other(package: str, forbidden: str)
     for name, path in _modules(package).items():
         bad = sorted({i for i in _imports(name, path) if i.split(".")[0] == forbidden})
         assert bad == [], f"{name} imports {bad}"
+
+
+# The case use cases (everything else in ``routing.cases`` is the case model: events, statuses,
+# values, ports, deadlines, numbers, channels, reception days, repeat petitions).
+USE_CASES = {f"routing.cases.{m}" for m in (
+    "uow", "steps", "filing", "filing_policy", "handling", "review", "transfer", "clocks", "reception",
+    "alerts", "life", "service")}
+APPLICATIONS = ("routing.centre", "routing.open311", "routing.rates")
+
+
+def _is_under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _layer_violations(source: tuple[str, ...], forbidden: set[str] | tuple[str, ...]) -> list[str]:
+    modules = _modules("routing")
+    bad = []
+    for name, path in modules.items():
+        if not _is_under(name, source) or name in USE_CASES:
+            continue
+        for target in _imports(name, path):
+            if target in modules and (target in forbidden if isinstance(forbidden, set)
+                                      else _is_under(target, forbidden)):
+                bad.append(f"{name} imports {target}")
+    return sorted(set(bad))
+
+
+@pytest.mark.parametrize("source", ["routing.understanding", "routing.orgs", "routing.persistence", "routing.cases"])
+def test_lower_layers_import_no_use_case_and_no_application(source: str) -> None:
+    assert _layer_violations((source,), USE_CASES) == []
+    assert _layer_violations((source,), APPLICATIONS) == []
+
+
+def test_understanding_reads_no_table() -> None:
+    assert _layer_violations(("routing.understanding",), ("routing.persistence",)) == []
+
+
+def test_use_cases_import_no_application() -> None:
+    modules = _modules("routing")
+    bad = sorted(f"{n} imports {t}" for n in USE_CASES for t in _imports(n, modules[n])
+                 if _is_under(t, APPLICATIONS))
+    assert bad == []
+
+
+@pytest.mark.parametrize(("package", "other"), [("routing.centre", "routing.open311"),
+                                                ("routing.open311", "routing.centre"),
+                                                ("routing.centre", "routing.rates"),
+                                                ("routing.open311", "routing.rates")])
+def test_the_applications_do_not_import_each_other(package: str, other: str) -> None:
+    assert _layer_violations((package,), (other,)) == []
+
+
+def test_the_use_case_list_names_real_modules() -> None:
+    assert set(_modules("routing")) >= USE_CASES

@@ -1,4 +1,4 @@
-"""Tests for entity extraction (routing.entities) and the project's spaCy pipeline."""
+"""Tests for entity extraction (routing.understanding.entities) and the project's spaCy pipeline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.entities import (
+from routing.understanding.entities import (
     extract,
     find_amounts,
     find_case_numbers,
@@ -18,8 +18,13 @@ from routing.entities import (
     id_card_valid,
     parse_chinese_number,
 )
-from routing.nlp.pipeline import build_pipeline, get_pipeline, load_pipeline, save_pipeline
-from routing.text import normalise
+from routing.understanding.nlp.pipeline import (
+    build_pipeline,
+    get_pipeline,
+    load_pipeline,
+    save_pipeline,
+)
+from routing.understanding.text import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))

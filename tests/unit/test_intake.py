@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.intake import find_demand, find_phone, is_no_party, resolve_place
+from routing.understanding.intake import find_demand, find_phone, is_no_party, resolve_place
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 from routing.open311.fields import statuses_for, w3c
 from routing.open311.listing import lean_select, w3c_cst
-from routing.orm import API_OPEN_STATUSES
+from routing.persistence.case_tables import API_OPEN_STATUSES
 
 
 def test_the_open_index_covers_exactly_the_open_statuses() -> None:

@@ -1,4 +1,4 @@
-"""Tests for the division data and place resolution (routing.places)."""
+"""Tests for the division data and place resolution (routing.understanding.places)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.places import (
+from routing.understanding.places import (
     DEFAULT_PATH,
     LEVELS,
     Division,
@@ -342,7 +342,7 @@ def test_place_right_after_another_province_is_not_read(idx: DivisionIndex) -> N
 
 
 def test_first_load_is_fast() -> None:
-    from routing.places import TOWNSHIPS_PATH, read_divisions, read_townships
+    from routing.understanding.places import TOWNSHIPS_PATH, read_divisions, read_townships
 
     start = time.perf_counter()
     DivisionIndex(read_divisions(DEFAULT_PATH), read_townships(TOWNSHIPS_PATH))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from routing.entities import extract
-from routing.roles import asked_bodies
+from routing.understanding.entities import extract
+from routing.understanding.roles import asked_bodies
 
 ROWS = [json.loads(line) for line in (Path(__file__).parents[1] / "data" / "entities_roles.jsonl").read_text("utf-8").splitlines()]
 
@@ -37,7 +37,7 @@ def test_a_body_complained_about_stays_the_party() -> None:
 
 
 def test_a_street_the_gazetteer_does_not_know_is_kept_with_its_county() -> None:
-    from routing.intake import place_label, resolve_place
+    from routing.understanding.intake import place_label, resolve_place
 
     for text, label in [("义乌市北苑街道", "浙江省金华市义乌市北苑街道"), ("浦江黄宅镇", "浙江省金华市浦江县黄宅镇"),
                         ("婺城区城东街道幸福小区", "浙江省金华市婺城区城东街道")]:

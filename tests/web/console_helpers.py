@@ -9,14 +9,15 @@ from datetime import date
 import pyotp
 from sqlalchemy.orm import sessionmaker
 
+from fengqiao.bootstrap import units_of_work
 from fengqiao.settings import Settings
-from routing.accounts.store import create_user
-from routing.case_life import CaseLife
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
-from routing.places import load_divisions
-from routing.service import CaseDraft, CaseService, Routed
-from routing.text import normalise
+from gateway.console.accounts.store import create_user
+from routing.cases.filing_policy import make_policy
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseDraft, CaseService, Routed
+from routing.persistence.db import make_engine, make_session_factory
+from routing.understanding.places import load_divisions
+from routing.understanding.text import normalise
 
 TODAY = date(2026, 4, 27)
 PASSWORD = "枫桥-test-password-1"
@@ -67,7 +68,7 @@ def seed_world(url: str) -> World:
         create_user(s, "grid.a", PASSWORD, "grid_worker", ["330681104801"], display_name="网格员甲")
         create_user(s, "dir.a", PASSWORD, "director", [FENGQIAO], display_name="主任甲", totp_secret=TOTP_SECRET)
         create_user(s, "recv.a", PASSWORD, "reception", ["330681"], display_name="接访办甲")
-    service = CaseService(sessions, make_policy("stricter", sessions), lambda: TODAY)
+    service = CaseService(sessions, make_policy("stricter", sessions), lambda: TODAY, uows=units_of_work(sessions))
     return World(url, sessions, service)
 
 
@@ -85,7 +86,7 @@ def file_unassigned(world: World, d: CaseDraft) -> str:
         r = routed(draft, today)
         return replace(r, status="accepted", person_id=None, person_name=None)
 
-    return CaseService(world.sessions, nobody_free, lambda: TODAY).file_case(d).view.case_number
+    return CaseService(world.sessions, nobody_free, lambda: TODAY, uows=units_of_work(world.sessions)).file_case(d).view.case_number
 
 
 def totp_now() -> str:

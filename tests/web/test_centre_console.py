@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from fengqiao.migrate import upgrade
 from gateway.app import init_app
+from gateway.console.accounts.store import create_user
 from gateway.console.keys import TODAY as TODAY_KEY
-from routing.accounts.store import create_user
-from routing.case_life import CaseLife
+from routing.cases.life import CaseLife
 from routing.centre import warnings
 from routing.centre.sweep import centre_pass
-from routing.centre.tables import CentreAlert, Supervision
-from routing.orm import Case, CaseEvent
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.centre_tables import CentreAlert, Supervision
 from tests.integration.centre_support import PROPERTY, draft, many
 from tests.web.console_helpers import (
     TODAY,

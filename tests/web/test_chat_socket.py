@@ -13,6 +13,7 @@ import json
 import pytest
 from aiohttp import web
 
+from fengqiao.bootstrap import units_of_work
 from fengqiao.migrate import upgrade
 from fengqiao.settings import Settings
 from gateway.app import init_app
@@ -168,14 +169,14 @@ async def test_case_cards_list_only_the_conversations_own_cases(client, tmp_path
     from sqlalchemy import select
 
     from gateway.keys import SETTINGS
-    from routing.db import make_engine, make_session_factory
-    from routing.intake_policy import make_policy
-    from routing.orm import Case
-    from routing.service import CaseDraft, CaseService, utc_today
+    from routing.cases.filing_policy import make_policy
+    from routing.cases.service import CaseDraft, CaseService, utc_today
+    from routing.persistence.case_tables import Case
+    from routing.persistence.db import make_engine, make_session_factory
 
     engine = make_engine(client.app[SETTINGS].database_url)
     sessions = make_session_factory(engine)
-    service = CaseService(sessions, make_policy("stricter", sessions), utc_today)
+    service = CaseService(sessions, make_policy("stricter", sessions), utc_today, uows=units_of_work(sessions))
     mine = service.file_case(CaseDraft(
         narrative_original="路灯坏了", narrative_normalised="路灯坏了", subject="路灯坏了", channel="web",
         channel_user_id="web:abcdef12", conversation_id="web:abcdef12", category="城乡建设",

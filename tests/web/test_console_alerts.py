@@ -8,10 +8,10 @@ from sqlalchemy import select
 from fengqiao.migrate import upgrade
 from gateway.app import init_app
 from gateway.console.keys import TODAY as TODAY_KEY
-from routing.accounts.models import AuditEntry
-from routing.orm import AlertEvent
-from routing.safety import alerts
-from routing.safety.verdict import DangerVerdict
+from routing.cases import alerts
+from routing.persistence.case_tables import AlertEvent
+from routing.persistence.console_tables import AuditEntry
+from routing.understanding.safety.verdict import DangerVerdict
 from tests.web.console_helpers import TODAY, console_settings, csrf_of, login, seed_world
 
 FENGQIAO_VILLAGE = "330681104201"

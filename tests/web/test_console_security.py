@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fengqiao.migrate import upgrade
 from gateway.app import init_app
-from routing.accounts.models import AuditEntry, ConsoleSession
+from routing.persistence.console_tables import AuditEntry, ConsoleSession
 from tests.web.console_helpers import (
     CSRF_FIELD,
     PASSWORD,

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from fengqiao.migrate import upgrade
 from gateway.app import init_app
 from gateway.console.keys import TODAY as TODAY_KEY
-from routing import reception as rec
-from routing.accounts.models import AuditEntry, CannedResponse, MediationAgreement
-from routing.case_life import CaseLife
-from routing.orm import Case, CaseEvent
+from routing.cases import reception_days as rec
+from routing.cases.life import CaseLife
+from routing.persistence.case_tables import Case, CaseEvent
+from routing.persistence.console_tables import AuditEntry, CannedResponse, MediationAgreement
 from tests.web.console_helpers import (
     TODAY,
     assign,
@@ -239,14 +239,14 @@ async def test_a_received_booking_still_takes_its_place_as_the_bot_counts(client
 
 
 def life_bookings(world, day_id: str) -> list[rec.Booking]:
-    from routing.store.reception import SqlReceptionRepository
+    from routing.persistence.reception import SqlReceptionRepository
 
     with world.sessions() as s:
         return list(SqlReceptionRepository(s).bookings_for_day(day_id))
 
 
 def _clocks(world, number: str) -> dict[str, str]:
-    from routing.store.tables import CaseClock
+    from routing.persistence.life_tables import CaseClock
 
     with world.sessions() as s:
         case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()

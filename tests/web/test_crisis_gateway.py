@@ -22,10 +22,10 @@ from gateway import relay
 from gateway.app import init_app
 from gateway.crisis import CrisisScreen, CrisisWatch, grievance_of, is_resume
 from gateway.keys import MESSAGING
-from routing.db import make_engine, make_session_factory
-from routing.messaging_orm import ChatConversation, InboxMessage, OutboxMessage
-from routing.orm import Alert, AlertEvent
-from routing.safety import alerts
+from routing.cases import alerts
+from routing.persistence.case_tables import Alert, AlertEvent
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import ChatConversation, InboxMessage, OutboxMessage
 from tests.web.test_inbox import FakeRasa as InboxFakeRasa
 
 DANGER = "老板欠了我三个月工资一直不给，我实在活不下去了，今晚就去跳楼"
@@ -193,7 +193,7 @@ async def test_a_traditional_message_gets_a_traditional_reply(aiohttp_client, ra
 
 
 async def test_a_failing_check_shows_the_numbers_anyway(aiohttp_client, rasa, db_url, monkeypatch) -> None:
-    import routing.safety.detector as detector
+    import routing.understanding.safety.detector as detector
 
     def broken(text: str):  # type: ignore[no-untyped-def]
         raise RuntimeError("model did not load")

@@ -26,8 +26,8 @@ from gateway.inbox import Inbound, Inbox, InboxWorker, Messaging, rasa_turn
 from gateway.keys import MESSAGING
 from gateway.leases import Leader, Leases, inbox_lease
 from gateway.outbox import Outbox, WebHub
-from routing.db import make_engine, make_session_factory
-from routing.messaging_orm import InboxMessage, OutboxMessage
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
 
 
 class SlowRasa:

@@ -30,8 +30,8 @@ from fengqiao.migrate import upgrade
 from gateway.app import MESSAGING, init_app
 from gateway.chat import NOTICE_BAD, NOTICE_EMPTY, NOTICE_TOO_LONG
 from gateway.tg.channel import TelegramChannel
-from routing.db import make_engine, make_session_factory
-from routing.messaging_orm import InboxMessage
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import InboxMessage
 from tests.web.console_helpers import (
     CSRF_FIELD,
     PASSWORD,

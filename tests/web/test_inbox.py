@@ -16,17 +16,18 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from fengqiao.bootstrap import units_of_work
 from fengqiao.migrate import upgrade
 from fengqiao.settings import Settings
 from gateway import relay
 from gateway.app import init_app
 from gateway.outbox import NotificationScanner, RateLimiter, split_text
 from gateway.script import render
-from routing.case_life import CaseLife
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
-from routing.messaging_orm import InboxMessage, OutboxMessage
-from routing.service import CaseDraft, CaseService
+from routing.cases.filing_policy import make_policy
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseDraft, CaseService
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
 
 
 class FakeRasa:
@@ -196,7 +197,7 @@ def test_rate_limiter_per_chat_global_and_retry_after() -> None:
 def test_status_changes_become_one_notification_each(database_url) -> None:
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
-    service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
+    service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27), uows=units_of_work(sessions))
     scanner = NotificationScanner(sessions, render)
     scanner.SETTLE = 0.0
     assert scanner.scan() == []  # first start: the cursor begins at the newest event
@@ -241,11 +242,11 @@ async def test_telegram_conversations_are_answered_in_the_citizens_script(aiohtt
 
 def test_the_citizen_is_not_notified_of_their_own_actions(database_url) -> None:
     """Withdraw, rate, review and booking are written as ``citizen:<sender>``: no notice for them."""
-    from routing.events import citizen_actor
+    from routing.cases.events import citizen_actor
 
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
-    service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
+    service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27), uows=units_of_work(sessions))
     life = CaseLife(sessions, lambda: date(2026, 4, 27))
     scanner = NotificationScanner(sessions, render)
     scanner.SETTLE = 0.0
@@ -276,7 +277,7 @@ def test_the_citizen_is_not_notified_of_their_own_actions(database_url) -> None:
 )
 def test_the_reply_script_sticks_until_the_citizen_writes_simplified(db_url, turns, expected) -> None:
     from gateway.inbox import Inbound, Inbox
-    from routing.messaging_orm import ChatConversation
+    from routing.persistence.messaging_tables import ChatConversation
 
     engine = make_engine(db_url)
     sessions = make_session_factory(engine)

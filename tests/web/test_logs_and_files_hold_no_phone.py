@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from fengqiao.bootstrap import units_of_work
 from fengqiao.migrate import upgrade
 from fengqiao.settings import Settings
 from gateway.app import init_app
-from routing.db import make_engine, make_session_factory
-from routing.intake_policy import make_policy
+from routing.cases.filing_policy import make_policy
+from routing.cases.service import CaseService
+from routing.persistence.db import make_engine, make_session_factory
 from routing.privacy.logmask import install
-from routing.service import CaseService
 from tests.integration.test_case_store import draft
 
 PHONE, ID_NUMBER = "13912345678", "330681199001011234"
@@ -97,7 +98,7 @@ async def test_a_conversation_and_its_case_leave_no_number_in_logs_or_the_databa
         await ws.close()
         engine = make_engine(url)
         sessions = make_session_factory(engine)
-        service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27))
+        service = CaseService(sessions, make_policy("stricter", sessions), lambda: date(2026, 4, 27), uows=units_of_work(sessions))
         service.file_case(replace(draft(story=SAID, user="web:logs0001"), contact_phone=PHONE))
         engine.dispose()
         await asyncio.sleep(0.1)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from fengqiao.migrate import upgrade
 from fengqiao.settings import Settings
 from gateway.app import init_app
-from routing.db import make_engine, make_session_factory
-from routing.rates.tables import SurveyAnswer
+from routing.persistence.db import make_engine, make_session_factory
+from routing.persistence.rates_tables import SurveyAnswer
 
 ANSWER = {"region": "330681", "participated": "yes", "satisfied": "basically", "aware": "no"}
 

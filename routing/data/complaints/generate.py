@@ -20,7 +20,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from routing.db import REPO_ROOT
+from routing.persistence.db import REPO_ROOT
 
 SCENARIO_DIR = REPO_ROOT / "classifier_data" / "scenarios"
 SEED = 20240611

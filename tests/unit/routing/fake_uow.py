@@ -1,4 +1,4 @@
-"""An in-memory unit of work (``routing.case_uow.UnitOfWork``) for fast tests of the case rules.
+"""An in-memory unit of work (``routing.cases.uow.UnitOfWork``) for fast tests of the case rules.
 
 It behaves like the database where the rules can tell: a unit of work that is left without a
 commit is rolled back (rows added are dropped, changed columns restored, events forgotten), an
@@ -13,18 +13,18 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from routing.case_numbers import format_case_number
-from routing.case_types import CLOSED_STATUSES, CaseNotFound
-from routing.case_uow import DuplicateCase
-from routing.events import Event
-from routing.lifecycle import HANDLING_CLOCKS, OPEN_STATUSES
-from routing.orgs import Orgs
-from routing.orm import Case
-from routing.reception import BaoAn, Booking, ReceptionDay
-from routing.repeat import PetitionRef
-from routing.store.clocks import DueClock
-from routing.store.history import tier_of
-from routing.store.tables import CaseClock
+from routing.cases.events import Event
+from routing.cases.numbers import format_case_number
+from routing.cases.reception_days import BaoAn, Booking, ReceptionDay
+from routing.cases.repeat import PetitionRef
+from routing.cases.statuses import HANDLING_CLOCKS, OPEN_STATUSES
+from routing.cases.uow import DuplicateCase
+from routing.cases.values import CLOSED_STATUSES, CaseNotFound
+from routing.orgs.registry import Orgs
+from routing.persistence.case_tables import Case
+from routing.persistence.clocks import DueClock
+from routing.persistence.history import tier_of
+from routing.persistence.life_tables import CaseClock
 
 
 def _columns(row: Any) -> dict[str, Any]:
@@ -195,7 +195,7 @@ class FakeWorkload:
 
 
 class FakeUnitOfWork:
-    """``routing.case_uow.UnitOfWork`` in memory; ``FakeUnitOfWork.factory(db)`` opens them."""
+    """``routing.cases.uow.UnitOfWork`` in memory; ``FakeUnitOfWork.factory(db)`` opens them."""
 
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db

@@ -1,4 +1,4 @@
-"""In-memory implementations of the routing ports (``routing.ports``), for unit tests."""
+"""In-memory implementations of the routing ports (``routing.cases.ports``), for unit tests."""
 
 from __future__ import annotations
 

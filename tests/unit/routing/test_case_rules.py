@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from routing.case_life import CaseLife
-from routing.case_types import CaseDraft, CaseStateError, Routed
-from routing.deadlines import HolidayCalendar, PauseError, compute_due
-from routing.lifecycle import TransitionError
-from routing.service import CaseService
+from routing.cases.deadlines import HolidayCalendar, PauseError, compute_due
+from routing.cases.life import CaseLife
+from routing.cases.service import CaseService
+from routing.cases.statuses import TransitionError
+from routing.cases.values import CaseDraft, CaseStateError, Routed
 from tests.unit.routing.fake_uow import FakeDatabase, FakeUnitOfWork
 
 DAY = date(2026, 4, 27)  # a Monday

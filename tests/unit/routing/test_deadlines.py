@@ -13,8 +13,8 @@ from datetime import date
 import pytest
 
 from fengqiao.commands import deadline as deadline_cmd
-from routing import deadlines as dl
-from routing.deadlines import (
+from routing.cases import deadlines as dl
+from routing.cases.deadlines import (
     CLOCK_NAMES,
     CalendarRangeError,
     ExtensionError,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from routing.ladder import (
+from routing.orgs.ladder import (
     CaseFacts,
     RoutingError,
     assign_person,
@@ -16,8 +16,8 @@ from routing.ladder import (
     route,
     transfer,
 )
-from routing.orgs import load_orgs
-from routing.risk import assess
+from routing.orgs.registry import load_orgs
+from routing.understanding.risk import assess
 from tests.unit.routing.fakes import FakeWorkload
 
 FENGYUAN_GRID1 = "330681104801"

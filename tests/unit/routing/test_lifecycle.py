@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from routing.events import Event, make_event
-from routing.lifecycle import (
+from routing.cases.events import Event, make_event
+from routing.cases.statuses import (
     STATUS_LABELS,
     ReplayMismatch,
     TransitionError,

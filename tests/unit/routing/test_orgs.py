@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from routing.orgs import DATA_DIR, OrgDataError, build_orgs, load_orgs
-from routing.places import load_divisions
+from routing.orgs.registry import DATA_DIR, OrgDataError, build_orgs, load_orgs
+from routing.understanding.places import load_divisions
 
 CATEGORIES = {
     "城乡建设", "党务政务", "国土资源", "环境保护", "纪检监察", "交通运输", "经济管理", "科技与信息产业",

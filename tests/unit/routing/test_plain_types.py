@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from routing import lifecycle, risk
-from routing.case_numbers import canonical_case_number, find_case_numbers, format_case_number
-from routing.channels import Channel, channel_of
-from routing.events import Actor, citizen_actor, is_citizen
-from routing.intake import find_phone
-from routing.text import mask_pii
+from routing.cases import statuses
+from routing.cases.channels import Channel, channel_of
+from routing.cases.events import Actor, citizen_actor, is_citizen
+from routing.cases.numbers import canonical_case_number, find_case_numbers, format_case_number
+from routing.understanding import risk
+from routing.understanding.intake import find_phone
+from routing.understanding.text import mask_pii
 
 
 def test_one_case_number_format() -> None:
@@ -32,8 +33,8 @@ def test_channel_of_reads_the_prefix() -> None:
 
 
 def test_enums_are_the_stored_strings() -> None:
-    assert set(lifecycle.Status) == set(lifecycle.STATUS_LABELS)
-    assert {s for (_, _), s in lifecycle.TRANSITIONS.items()} <= set(lifecycle.Status)
+    assert set(statuses.Status) == set(statuses.STATUS_LABELS)
+    assert {s for (_, _), s in statuses.TRANSITIONS.items()} <= set(statuses.Status)
     assert list(risk.LEVELS) == ["blue", "yellow", "orange", "red"]
     assert Actor.SYSTEM == "system" and citizen_actor("tg:1") == "citizen:tg:1"
     assert is_citizen("citizen") and is_citizen("citizen:tg:1") and not is_citizen("citizenship-office")
@@ -43,21 +44,21 @@ def test_every_event_kind_the_domain_writes_is_an_event_kind() -> None:
     import re
     from pathlib import Path
 
-    from routing.events import EventKind
+    from routing.cases.events import EventKind
 
     root = Path(__file__).resolve().parents[3] / "routing"
     written = {k for path in root.rglob("*.py")
                for k in re.findall(r'make_event\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))}
-    written |= {"deadline_near_due", "deadline_overdue"}  # routing.deadlines.alert_events: f"deadline_{status}"
-    written |= {f"routing_{a}" for a in re.findall(r'action="([a-z]+)"', (root / "ladder.py").read_text("utf-8"))}
+    written |= {"deadline_near_due", "deadline_overdue"}  # routing.cases.deadlines.alert_events: f"deadline_{status}"
+    written |= {f"routing_{a}" for a in re.findall(r'action="([a-z]+)"', (root / "orgs" / "ladder.py").read_text("utf-8"))}
     assert len(written) > 20
     assert written <= set(EventKind), sorted(written - set(EventKind))
 
 
 def test_each_event_of_a_batch_records_the_status_at_its_place() -> None:
     """The outbox tells status changes by ``status_after``: an event before a move must not show the new status."""
-    from routing.events import make_event
-    from routing.store.events import statuses_after
+    from routing.cases.events import make_event
+    from routing.persistence.events import statuses_after
 
     def moved(a: str, b: str):  # type: ignore[no-untyped-def]
         return make_event("status_changed", "system", payload={"from": a, "to": b})

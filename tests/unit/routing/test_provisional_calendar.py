@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from routing import deadlines
+from routing.cases import deadlines
 
 ESTIMATING = deadlines.HolidayCalendar(estimate_unknown_years=True)
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing.lifecycle import TRANSITIONS
+from routing.cases.statuses import TRANSITIONS
 from routing.rates.compute import figures, tallies
 from routing.rates.definitions import load_rates, parse
 from routing.rates.facts import CaseRecord, EventRecord, derive

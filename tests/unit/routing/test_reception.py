@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from routing.reception import (
+from routing.cases.reception_days import (
     CST,
     DayFull,
     ReceptionError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from routing.repeat import PetitionRef, check_acceptance, find_repeats, similarity
+from routing.cases.repeat import PetitionRef, check_acceptance, find_repeats, similarity
 from tests.unit.routing.fakes import FakePetitionHistory
 
 OLD_TEXT = "枫源村的养猪场臭气熏天，污水直接排到河里，反映过没人管"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.risk import (
+from routing.understanding.risk import (
     RiskHistory,
     alert_event,
     amount_yuan,

@@ -1,8 +1,8 @@
-"""The second stage: the frame a risky word is said in (routing/safety/context.py)."""
+"""The second stage: the frame a risky word is said in (routing/understanding/safety/context.py)."""
 
 from __future__ import annotations
 
-from routing.safety import check, context
+from routing.understanding.safety import check, context
 
 
 def test_frames_are_found_in_a_sentence() -> None:
@@ -44,7 +44,7 @@ def test_a_clear_danger_sentence_is_not_talked_away_by_a_past_word() -> None:
 
 
 def test_the_dialogue_s_own_short_turns_do_not_alarm() -> None:
-    from routing.safety import model
+    from routing.understanding.safety import model
 
     short = [t for t in model.dialogue_sentences() if len(t) <= 8]
     assert len(short) > 500

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.safety import check
+from routing.understanding.safety import check
 
 SELF_HARM = [
     "我在出租屋里点了炭盆，门缝都用毛巾塞住了。",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.safety import check
+from routing.understanding.safety import check
 
 EVERYDAY = [
     "隔壁KTV每天唱到凌晨两点，吵得我想死。",

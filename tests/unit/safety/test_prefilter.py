@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from routing.safety import lexicon
-from routing.safety.prefilter import first_chars, with_lookahead
+from routing.understanding.safety import lexicon
+from routing.understanding.safety.prefilter import first_chars, with_lookahead
 
 
 def test_first_characters_of_alternations_groups_and_optional_parts() -> None:

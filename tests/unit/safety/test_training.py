@@ -1,8 +1,8 @@
-"""How the danger model is trained from multi-sentence danger components (routing/safety/model.py)."""
+"""How the danger model is trained from multi-sentence danger components (routing/understanding/safety/model.py)."""
 
 from __future__ import annotations
 
-from routing.safety import model
+from routing.understanding.safety import model
 
 _DANGER = ["今晚我就从楼顶跳下去", "药已经买好了今晚全吃掉", "我不想活了", "他拿着刀在砸门",
            "我站在天台边上了", "我把遗书写好了", "农药就放在床头", "我现在就去跳河"]

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from routing.safety import check, model
-from routing.safety.verdict import KINDS, DangerVerdict, numbers_for
+from routing.understanding.safety import check, model
+from routing.understanding.safety.verdict import KINDS, DangerVerdict, numbers_for
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_an_unreadable_model_in_the_operator_set_folder_fails_the_check(tmp_path
 
 
 def test_the_corpus_is_built_from_every_source_in_its_folder() -> None:
-    from routing.safety.data.corpus import build
+    from routing.understanding.safety.data.corpus import build
 
     sources = {p.name for p in build.source_files()}
     written = {p.name for p in build.HERE.iterdir() if p.suffix in (".tsv", ".txt")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.safety import check
+from routing.understanding.safety import check
 
 GRIEVANCE = (
     "我是城西一个小区的业主，前年在开发商那里买了一套房，首付三十万是东拼西凑借来的。"

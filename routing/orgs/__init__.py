@@ -1,0 +1,1 @@
+"""Organisations and the Fengqiao ladder: bodies by tier, default county centres, people."""
