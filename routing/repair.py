@@ -34,12 +34,17 @@ _CANCEL = (
     "算了", "不办了", "不弄了", "不想弄了", "不想办了", "不登记了", "不反映了", "不投诉了", "不用了",
     "不要了", "取消登记", "取消吧", "先不办", "先不弄", "不搞了", "别弄了", "别办了", "放弃",
     "不想反映了", "不想投诉了", "撤销登记", "退出", "不需要了", "不了了", "不提交", "不报了", "不要报了",
+    "先不报", "不想报了", "不填了", "不登了", "先不登记", "懒得弄", "懒得报", "懒得填", "拉倒", "勿要报",
+    "勿报了", "弗弄了", "弗办了", "不办啦", "取消提交", "取消反映", "取消掉", "全部取消",
 )
+# Whole messages that give up the registration although their words alone are too short to list.
+_CANCEL_EXACT = {"取消", "停", "不弄", "不办", "不报", "qx", "sl", "bbl"}
 _DECLINE = (
     "不想留", "不愿意留", "不愿留", "不方便留", "不想给", "不愿意给", "不给", "不想说", "不愿意说",
     "不方便说", "不想告诉", "不告诉", "不留电话", "不留号码", "不留了", "保密", "不想透露", "不愿透露",
     "不便透露", "没有电话", "没电话", "没有手机", "没手机", "不想写", "不提供", "不想提供", "不愿提供",
-    "跳过", "这个不填", "不填",
+    "跳过", "这个不填", "不填", "不晓得", "不知道", "不清楚", "说不上来", "说不好", "讲不清", "记不清",
+    "记不得", "不记得", "免了", "弗留", "勿留", "不想答", "不想回答", "不方便", "弗晓得", "勿晓得",
 )
 _ASK_WHY = (
     "为什么", "为啥", "干嘛要", "干什么用", "干啥用", "有什么用", "做什么用", "用来干", "凭什么",
@@ -99,7 +104,19 @@ def is_cancel(text: str) -> bool:
     plain = _plain(text)
     if "撤回" in plain and ("案" in plain or "FQ" in plain.upper()):
         return False  # withdrawing a filed case is its own action
-    return _has(plain, _CANCEL)
+    return _has(plain, _CANCEL) or plain in _CANCEL_EXACT
+
+
+def opens_with_cancel(text: str) -> bool:
+    """Tell whether a message's first clause gives up ("先不提交了，他说明天给钱，我等等看").
+
+    A long message is an answer unless it opens with the cancellation: "邻居说算了" told inside
+    a story does not open with it.
+    """
+    clauses = [c for c in _SPLIT.split(normalise(text).strip()) if c]
+    if not clauses or "说" in clauses[0]:
+        return False
+    return len(clauses[0]) <= 10 and is_cancel(clauses[0])
 
 
 def is_decline(text: str) -> bool:
