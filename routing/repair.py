@@ -43,9 +43,12 @@ _DECLINE = (
     "不想留", "不愿意留", "不愿留", "不方便留", "不想给", "不愿意给", "不给", "不想说", "不愿意说",
     "不方便说", "不想告诉", "不告诉", "不留电话", "不留号码", "不留了", "保密", "不想透露", "不愿透露",
     "不便透露", "没有电话", "没电话", "没有手机", "没手机", "不想写", "不提供", "不想提供", "不愿提供",
-    "跳过", "这个不填", "不填", "不晓得", "不知道", "不清楚", "说不上来", "说不好", "讲不清", "记不清",
-    "记不得", "不记得", "免了", "弗留", "勿留", "不想答", "不想回答", "不方便", "弗晓得", "勿晓得",
+    "跳过", "这个不填", "不填", "免了", "弗留", "勿留", "不想答", "不想回答", "不方便",
 )
+# Not knowing the answer declines it only in a short message: "不知道对方叫啥" declines, while
+# "不知道叫什么，是个开挖机的" still answers.
+_UNKNOWN = ("不晓得", "不知道", "不清楚", "说不上来", "说不好", "讲不清", "记不清", "记不得", "不记得", "弗晓得", "勿晓得")
+_UNKNOWN_MAX = 10
 _ASK_WHY = (
     "为什么", "为啥", "干嘛要", "干什么用", "干啥用", "有什么用", "做什么用", "用来干", "凭什么",
     "一定要", "必须要", "非要", "必须留", "必须给", "为何", "用途",
@@ -59,6 +62,7 @@ _CONFIRM = {
 }
 _CHANGE = ("修改", "改一下", "要改", "改改", "有错", "不对", "错了", "不正确", "更改", "改动", "写错", "说错", "弄错", "搞错")
 _CORRECTION_MARK = re.compile(r"(?:应该是|其实是|正确的是|实际是|改成|改为|换成|更正为|是)(.+)$")
+_ORG_MARKS = ("公司", "厂", "店", "集团", "有限", "物业", "中心", "医院", "学校", "合作社", "酒店", "超市")
 _SPLIT = re.compile(r"[，,。；;！!？?\s]+")
 
 WISH_WORDS: dict[str, tuple[str, ...]] = {
@@ -121,7 +125,8 @@ def opens_with_cancel(text: str) -> bool:
 
 def is_decline(text: str) -> bool:
     """Tell whether `text` refuses to give the asked item (不想留电话 / 不方便说)."""
-    return _has(_plain(text), _DECLINE)
+    plain = _plain(text)
+    return _has(plain, _DECLINE) or (len(plain) <= _UNKNOWN_MAX and _has(plain, _UNKNOWN))
 
 
 def is_ask_why(text: str) -> bool:
@@ -188,8 +193,9 @@ def parse_correction(text: str) -> Correction | None:
             if found and len(found.group(1).strip(" 的")) >= 2:
                 value = re.sub(r"^(?:在|位于)", "", found.group(1).strip(" 的"))
                 after = clauses[index + 2] if index + 2 < len(clauses) else ""
-                if after.startswith(("叫", "名叫", "名字叫", "就是")):
-                    value = f"{value}（{after}）"  # 装修公司（叫美家装饰）: keep the name
+                if after.startswith(("叫", "名叫", "名字叫", "就是")) or (
+                        len(after) <= 20 and "是" not in after and _has(after, _ORG_MARKS)):
+                    value = f"{value}（{after}）"  # 装修公司（叫美家装饰） / 厂里（宏达铜业有限公司）
                 return Correction(field, value)
     for clause in reversed(clauses):
         if clause.startswith(("不是", "不对")):
