@@ -34,11 +34,12 @@ _CANCEL = (
     "算了", "不办了", "不弄了", "不想弄了", "不想办了", "不登记了", "不反映了", "不投诉了", "不用了",
     "不要了", "取消登记", "取消吧", "先不办", "先不弄", "不搞了", "别弄了", "别办了", "放弃",
     "不想反映了", "不想投诉了", "撤销登记", "退出", "不需要了", "不了了", "不提交", "不报了", "不要报了",
-    "先不报", "不想报了", "不填了", "不登了", "先不登记", "懒得弄", "懒得报", "懒得填", "拉倒", "勿要报",
+    "先不报", "不想报了", "不登了", "先不登记", "懒得弄", "懒得报", "懒得填", "拉倒", "勿要报",
     "勿报了", "弗弄了", "弗办了", "不办啦", "取消提交", "取消反映", "取消掉", "全部取消",
 )
 # Whole messages that give up the registration although their words alone are too short to list.
-_CANCEL_EXACT = {"取消", "停", "不弄", "不办", "不报", "qx", "sl", "bbl"}
+# "不填了" alone gives up the form, while "这项不填了" declines one item.
+_CANCEL_EXACT = {"取消", "停", "不弄", "不办", "不报", "不填了", "不填了不填了", "qx", "sl", "bbl"}
 _DECLINE = (
     "不想留", "不愿意留", "不愿留", "不方便留", "不想给", "不愿意给", "不给", "不想说", "不愿意说",
     "不方便说", "不想告诉", "不告诉", "不留电话", "不留号码", "不留了", "保密", "不想透露", "不愿透露",
@@ -226,7 +227,7 @@ def repair_kind(text: str) -> str | None:
         return "request_human"
     if is_correction(text):
         return "correct"
-    if is_cancel(text):
+    if is_cancel(text) or opens_with_cancel(text):
         return "cancel"
     if is_ask_why(text):
         return "ask_why"
