@@ -29,7 +29,15 @@ EMULATOR := tests/e2e/emulator/node_modules/.installed
 # Browser libraries the app serves itself (Apache ECharts for the report and /public; gitignored node_modules)
 VENDOR := vendor/node_modules/.installed
 
-setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.pickle $(VENDOR) db ## both venvs, trained models, ECharts, migrated and seeded database
+# The set-up's parts, built in parallel where they do not depend on each other: the Rasa venv and
+# the Rasa training run alongside the app venv, the classifier, the danger check's model, ECharts
+# and the database (each rule below names what it needs, so make orders the rest). SETUP_JOBS=1
+# builds them one after another.
+SETUP_PARTS := $(VENV)/.installed $(RVENV)/.installed $(MODEL) models/classifier/.trained models/safety/model.pickle $(VENDOR) db
+SETUP_JOBS ?= 4
+
+setup: ## both venvs, trained models, ECharts, migrated and seeded database (independent parts in parallel)
+	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) --output-sync=line $(SETUP_PARTS)
 
 $(VENDOR): vendor/package.json
 	cd vendor && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
@@ -78,10 +86,11 @@ train: $(RVENV)/.installed ## retrain the dialogue model and the classifier
 	$(PY) -m fengqiao.cli train-classifier --out models/classifier && touch models/classifier/.trained
 	$(PY) -m fengqiao.cli train-safety
 
-test: setup $(EMULATOR) browser-deps ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
+test: ## data validation, conversation tests, then every pytest layer (SQLite and PostgreSQL)
+	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) --output-sync=line $(SETUP_PARTS) $(EMULATOR) browser-deps
 	$(RASA) data validate --fail-on-warnings --config config.yml $(RASA_DATA)
 	$(RASA) test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/core
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=25
 
 test-fast: $(VENV)/.installed ## unit and action tests only
 	$(PY) -m pytest -q -m "not e2e" tests/unit tests/actions

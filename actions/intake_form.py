@@ -10,6 +10,7 @@ it, and `action_file_case` files only then.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -36,6 +37,8 @@ SUMMARY = "summary_confirmed"
 CONTACT_IN_CHAT = "本对话联系"
 ANONYMOUS = "匿名"
 CHAT_WORDS = ("在这里联系", "本对话", "这个对话", "对话里", "聊天", "在这联系", "网上联系", "这里联系我", "这里回复", "在这回复")
+# "有进展就在这里告诉我" / "在这聊就行" / "网上回我": being answered in this chat, in other words
+CHAT_PATTERN = re.compile(r"(?:这里|这儿|这边|在这|此处|网上|线上|窗口里?)(?:就|直接)?(?:聊|说|讲|告诉|通知|回|答复|联系|留言)")
 ANON_WORDS = ("匿名",)
 STATE_SLOTS = ("awaiting_change", "awaiting_more_detail", "summary_shown", SUMMARY, "repair_kind", "phone_attempts")
 SHORT_FIELD = {"事由": "complaint_subject", "地点": "complaint_location", "对方": "complaint_respondent",
@@ -46,6 +49,11 @@ def fingerprint(tracker: Tracker) -> str:
     """Hash of what the summary shows, so a confirmation is tied to the summary shown last."""
     parts = [str(tracker.get_slot(n) or "") for n in (*FORM_SLOTS, "category", "complaint_body")]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def wants_chat_contact(text: str) -> bool:
+    """Tell whether a (normalised) message asks to be contacted in this chat instead of by phone."""
+    return any(w in text for w in CHAT_WORDS) or CHAT_PATTERN.search(text) is not None
 
 
 def contact_label(phone: str | None) -> str:
@@ -104,6 +112,8 @@ def kind_of(tracker: Tracker, requested: str) -> str | None:
     size = len(normalise(text))
     if kind is not None and (size <= 20 or (kind == "correct" and size <= 40) or kind == intent):
         return kind
+    if repair.opens_with_cancel(text) and not looks_like_answer(requested, text):
+        return "cancel"
     if size <= 12 and confidence >= 0.5 and not looks_like_answer(requested, text):
         if intent == "withdraw":
             return "cancel"  # 撤掉 inside the form: nothing is filed yet, so it gives up this one
@@ -213,6 +223,8 @@ class ValidateComplaintForm(FormValidationAction):
 
     def _decline(self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if requested == "contact_phone":
+            if wants_chat_contact(normalise(original_text(tracker))):
+                return [SlotSet("contact_phone", CONTACT_IN_CHAT), SlotSet("phone_attempts", 0)]
             allowed = repair.anonymity_allowed(tracker.get_slot("dispute_type"))
             buttons = [{"title": "在本对话里联系我", "payload": "在本对话里联系我"}]
             if allowed:
@@ -407,7 +419,7 @@ class ValidateComplaintForm(FormValidationAction):
         phone = find_phone(text)
         if phone is not None:
             return {"contact_phone": phone}
-        if any(w in text for w in CHAT_WORDS):
+        if wants_chat_contact(text):
             return {"contact_phone": CONTACT_IN_CHAT}
         if any(w in text for w in ANON_WORDS):
             if repair.anonymity_allowed(tracker.get_slot("dispute_type")):

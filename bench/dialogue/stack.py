@@ -50,7 +50,7 @@ def stack(with_web: bool = True, log_dir: Path | None = None) -> Iterator[Runnin
         for service in services:
             service.start()
         for service in services:
-            service.wait_ready(300)
+            service.wait_ready(900)  # a loaded machine needs minutes to load a model
         yield Running(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}" if with_web else None,
                       url, rasa_api_token())
     finally:

@@ -34,13 +34,22 @@ _CANCEL = (
     "算了", "不办了", "不弄了", "不想弄了", "不想办了", "不登记了", "不反映了", "不投诉了", "不用了",
     "不要了", "取消登记", "取消吧", "先不办", "先不弄", "不搞了", "别弄了", "别办了", "放弃",
     "不想反映了", "不想投诉了", "撤销登记", "退出", "不需要了", "不了了", "不提交", "不报了", "不要报了",
+    "先不报", "不想报了", "不登了", "先不登记", "懒得弄", "懒得报", "懒得填", "拉倒", "勿要报",
+    "勿报了", "弗弄了", "弗办了", "不办啦", "取消提交", "取消反映", "取消掉", "全部取消",
 )
+# Whole messages that give up the registration although their words alone are too short to list.
+# "不填了" alone gives up the form, while "这项不填了" declines one item.
+_CANCEL_EXACT = {"取消", "停", "不弄", "不办", "不报", "不填了", "不填了不填了", "qx", "sl", "bbl"}
 _DECLINE = (
     "不想留", "不愿意留", "不愿留", "不方便留", "不想给", "不愿意给", "不给", "不想说", "不愿意说",
     "不方便说", "不想告诉", "不告诉", "不留电话", "不留号码", "不留了", "保密", "不想透露", "不愿透露",
     "不便透露", "没有电话", "没电话", "没有手机", "没手机", "不想写", "不提供", "不想提供", "不愿提供",
-    "跳过", "这个不填", "不填",
+    "跳过", "这个不填", "不填", "免了", "弗留", "勿留", "不想答", "不想回答", "不方便",
 )
+# Not knowing the answer declines it only in a short message: "不知道对方叫啥" declines, while
+# "不知道叫什么，是个开挖机的" still answers.
+_UNKNOWN = ("不晓得", "不知道", "不清楚", "说不上来", "说不好", "讲不清", "记不清", "记不得", "不记得", "弗晓得", "勿晓得")
+_UNKNOWN_MAX = 10
 _ASK_WHY = (
     "为什么", "为啥", "干嘛要", "干什么用", "干啥用", "有什么用", "做什么用", "用来干", "凭什么",
     "一定要", "必须要", "非要", "必须留", "必须给", "为何", "用途",
@@ -54,6 +63,7 @@ _CONFIRM = {
 }
 _CHANGE = ("修改", "改一下", "要改", "改改", "有错", "不对", "错了", "不正确", "更改", "改动", "写错", "说错", "弄错", "搞错")
 _CORRECTION_MARK = re.compile(r"(?:应该是|其实是|正确的是|实际是|改成|改为|换成|更正为|是)(.+)$")
+_ORG_MARKS = ("公司", "厂", "店", "集团", "有限", "物业", "中心", "医院", "学校", "合作社", "酒店", "超市")
 _SPLIT = re.compile(r"[，,。；;！!？?\s]+")
 
 WISH_WORDS: dict[str, tuple[str, ...]] = {
@@ -99,12 +109,25 @@ def is_cancel(text: str) -> bool:
     plain = _plain(text)
     if "撤回" in plain and ("案" in plain or "FQ" in plain.upper()):
         return False  # withdrawing a filed case is its own action
-    return _has(plain, _CANCEL)
+    return _has(plain, _CANCEL) or plain in _CANCEL_EXACT
+
+
+def opens_with_cancel(text: str) -> bool:
+    """Tell whether a message's first clause gives up ("先不提交了，他说明天给钱，我等等看").
+
+    A long message is an answer unless it opens with the cancellation: "邻居说算了" told inside
+    a story does not open with it.
+    """
+    clauses = [c for c in _SPLIT.split(normalise(text).strip()) if c]
+    if not clauses or "说" in clauses[0]:
+        return False
+    return len(clauses[0]) <= 10 and is_cancel(clauses[0])
 
 
 def is_decline(text: str) -> bool:
     """Tell whether `text` refuses to give the asked item (不想留电话 / 不方便说)."""
-    return _has(_plain(text), _DECLINE)
+    plain = _plain(text)
+    return _has(plain, _DECLINE) or (len(plain) <= _UNKNOWN_MAX and _has(plain, _UNKNOWN))
 
 
 def is_ask_why(text: str) -> bool:
@@ -171,8 +194,9 @@ def parse_correction(text: str) -> Correction | None:
             if found and len(found.group(1).strip(" 的")) >= 2:
                 value = re.sub(r"^(?:在|位于)", "", found.group(1).strip(" 的"))
                 after = clauses[index + 2] if index + 2 < len(clauses) else ""
-                if after.startswith(("叫", "名叫", "名字叫", "就是")):
-                    value = f"{value}（{after}）"  # 装修公司（叫美家装饰）: keep the name
+                if after.startswith(("叫", "名叫", "名字叫", "就是")) or (
+                        len(after) <= 20 and "是" not in after and _has(after, _ORG_MARKS)):
+                    value = f"{value}（{after}）"  # 装修公司（叫美家装饰） / 厂里（宏达铜业有限公司）
                 return Correction(field, value)
     for clause in reversed(clauses):
         if clause.startswith(("不是", "不对")):
@@ -203,7 +227,7 @@ def repair_kind(text: str) -> str | None:
         return "request_human"
     if is_correction(text):
         return "correct"
-    if is_cancel(text):
+    if is_cancel(text) or opens_with_cancel(text):
         return "cancel"
     if is_ask_why(text):
         return "ask_why"

@@ -255,3 +255,27 @@ async def test_an_answer_nlu_took_for_a_correction_is_still_the_answer(app_datab
     await sim.say("不太清楚，应该是管公路的部门", intent="correct")
     assert "管公路的部门" in sim.slots["complaint_respondent"]
     assert sim.slots["requested_slot"] == "complaint_demand"
+
+
+async def test_a_long_message_opening_with_giving_up_cancels_at_the_summary(app_database) -> None:
+    sim = await at_summary()
+    said = await sim.say("先不登记了吧，对方刚答应下周把墙拆掉，我再等几天看看", intent="tell_complaint")
+    assert said == ["utter_complaint_cancelled"]
+    assert not sim.active and cases() == 0
+    said = await sim.say("确认", intent="affirm")
+    assert cases() == 0
+
+
+async def test_declining_the_phone_with_this_chat_named_takes_the_chat(app_database) -> None:
+    sim = FormSim({**BASE, "complaint_respondent": "邻居", "complaint_demand": "拆墙", "requested_slot": "contact_phone"})
+    await sim.say("號碼不給了，有消息直接在這邊通知我", intent="decline")
+    assert sim.slots["contact_phone"] == "本对话联系"
+    assert sim.slots["requested_slot"] == "summary_confirmed"
+
+
+async def test_not_knowing_declines_only_in_a_short_answer(app_database) -> None:
+    sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
+    assert await sim.say("谁干的我也不晓得", intent="inform") == ["utter_respondent_declined"]
+    sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
+    await sim.say("不知道叫什么名字，是村口开挖掘机的那个人", intent="inform")
+    assert "开挖掘机" in sim.slots["complaint_respondent"]
