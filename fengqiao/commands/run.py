@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import time
 
 from fengqiao.processes import MODEL, action_service, rasa_service, web_service
@@ -42,14 +43,7 @@ def run(args: argparse.Namespace) -> int:
         rasa_service(args.rasa_port, settings.action_port, log_dir, REPO_ROOT / "var" / "tracker.db"),
         web_service(settings.web_port, args.rasa_port, log_dir, settings.database_url, settings.action_port),
     ]
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stop = _stop_on_signals()
     try:
         for service in services:
             print(f"starting {service.name} … (log: {service.log_path.relative_to(REPO_ROOT)})", flush=True)
@@ -66,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             scheduler.start()  # the sweep runs by itself: once now, then on its interval
             print("sweep scheduler on (SWEEP_INTERVAL_MINUTES, default from routing/data/orgs/centre.yaml).",
                   flush=True)
-        while not stopping and all(s.process and s.process.poll() is None for s in services):
+        while not stop.is_set() and all(s.process and s.process.poll() is None for s in services):
             time.sleep(0.5)
     finally:
         for service in reversed(services):
@@ -107,14 +101,7 @@ def run_cluster(args: argparse.Namespace, settings) -> int:  # type: ignore[no-u
         print(exc, file=sys.stderr)
         return 2
     supervisor = Supervisor(services)
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stop = _stop_on_signals()
     try:
         print(f"starting {len(services)} processes (logs in var/log/) …", flush=True)
         supervisor.start()
@@ -122,9 +109,21 @@ def run_cluster(args: argparse.Namespace, settings) -> int:  # type: ignore[no-u
             print(f"  {service.name}: ready ({service.ready_url})", flush=True)
         print(f"枫桥助手 cluster is ready: web chat on ports {settings.web_port}–{settings.web_port + args.gateways - 1}"
               " (put a load balancer in front); each gateway answers /health and /ready.", flush=True)
-        while not stopping:
+        while not stop.is_set():
             supervisor.check()
             time.sleep(0.5)
     finally:
         supervisor.stop()
     return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    """Return an event that SIGINT or SIGTERM sets (the run loops poll it)."""
+    stop = threading.Event()
+
+    def handle(*_: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop

@@ -19,6 +19,7 @@ from fengqiao.settings import Settings
 from gateway.app import init_app
 from gateway.chat import NOTICE_BAD, NOTICE_EMPTY, NOTICE_TOO_LONG
 from gateway.inbox import NOTICE_RECEIVED
+from tests.web.test_inbox import serve_fake_rasa
 
 
 class FakeRasa:
@@ -39,12 +40,7 @@ class FakeRasa:
 
 @pytest.fixture
 async def rasa(aiohttp_server):
-    fake = FakeRasa()
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
-    server = await aiohttp_server(app)
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
+    return await serve_fake_rasa(aiohttp_server, FakeRasa())
 
 
 @pytest.fixture

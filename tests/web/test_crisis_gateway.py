@@ -27,6 +27,7 @@ from routing.persistence.case_tables import Alert, AlertEvent
 from routing.persistence.db import make_engine, make_session_factory
 from routing.persistence.messaging_tables import ChatConversation, InboxMessage, OutboxMessage
 from tests.web.test_inbox import FakeRasa as InboxFakeRasa
+from tests.web.test_inbox import serve_fake_rasa
 
 DANGER = "老板欠了我三个月工资一直不给，我实在活不下去了，今晚就去跳楼"
 GRIEVANCE_PART = "老板欠了我三个月工资一直不给"
@@ -47,12 +48,7 @@ class FakeRasa(InboxFakeRasa):
 
 @pytest.fixture
 async def rasa(aiohttp_server):
-    fake = FakeRasa()
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
-    server = await aiohttp_server(app)
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
+    return await serve_fake_rasa(aiohttp_server, FakeRasa())
 
 
 @pytest.fixture

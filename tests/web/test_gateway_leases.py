@@ -28,6 +28,7 @@ from gateway.leases import Leader, Leases, inbox_lease
 from gateway.outbox import Outbox, WebHub
 from routing.persistence.db import make_engine, make_session_factory
 from routing.persistence.messaging_tables import InboxMessage, OutboxMessage
+from tests.web.test_inbox import serve_fake_rasa
 
 
 class SlowRasa:
@@ -55,12 +56,7 @@ class SlowRasa:
 
 @pytest.fixture
 async def rasa(aiohttp_server) -> SlowRasa:
-    fake = SlowRasa()
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
-    server = await aiohttp_server(app)
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
+    return await serve_fake_rasa(aiohttp_server, SlowRasa())
 
 
 @pytest.fixture

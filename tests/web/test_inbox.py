@@ -44,14 +44,18 @@ class FakeRasa:
         return web.json_response([{**reply, "buttons": self.buttons} if self.buttons else reply])
 
 
-@pytest.fixture
-async def rasa(aiohttp_server):
-    fake = FakeRasa()
+async def serve_fake_rasa(aiohttp_server, fake):  # type: ignore[no-untyped-def]
+    """Serve a fake Rasa's REST webhook on a free port; its ``url`` is set."""
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", fake.webhook)
     server = await aiohttp_server(app)
     fake.url = str(server.make_url("")).rstrip("/")
     return fake
+
+
+@pytest.fixture
+async def rasa(aiohttp_server):
+    return await serve_fake_rasa(aiohttp_server, FakeRasa())
 
 
 @pytest.fixture
