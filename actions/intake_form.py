@@ -82,8 +82,11 @@ def _correction_field(text: str) -> str | None:
     return found.field or ValidateComplaintForm._field_by_value(found.value)
 
 
-def looks_like_answer(slot: str, text: str) -> bool:
-    """Tell whether `text` is plainly an answer to `slot` (a number for the phone, a known place)."""
+def looks_like_answer(slot: str, text: str, offered: tuple[str, ...] = ()) -> bool:
+    """Tell whether `text` is plainly an answer to `slot` (a number for the phone, a known place,
+    one of the problems offered as buttons — whatever NLU made of those words)."""
+    if slot == "category_choice":
+        return normalise(text).strip() in {normalise(o).strip() for o in offered}
     if slot == "contact_phone":
         return find_phone(text) is not None
     if slot == "complaint_location":
@@ -91,10 +94,16 @@ def looks_like_answer(slot: str, text: str) -> bool:
     return False
 
 
+def offered_choices(tracker: Tracker) -> tuple[str, ...]:
+    """The problems the category question offered as buttons (their titles)."""
+    return tuple(o.split("｜")[0] for o in tracker.get_slot("category_alternatives") or [])
+
+
 def kind_of(tracker: Tracker, requested: str) -> str | None:
     """Which repair the latest message is, from its words first, else its intent."""
     text = original_text(tracker)
     intent, confidence = intent_of(tracker)
+    offered = offered_choices(tracker)
     if requested == "category_choice" and repair.is_none_of_these(text):
         return None  # 都不是 (with or without a sentence more): the category question handles it
     kind = repair.repair_kind(text)
@@ -105,21 +114,21 @@ def kind_of(tracker: Tracker, requested: str) -> str | None:
             field = ValidateComplaintForm._field_by_value(found.value)
         if field is None or field == requested:
             kind = None  # "应该是管公路的部门" answers the question asked; it corrects nothing
-    if looks_like_answer(requested, text) and kind != "correct":
+    if looks_like_answer(requested, text, offered) and kind != "correct":
         return None  # "行，电话是135…，先帮我登记" at the phone question is the number
     # A long message is a narrative or an answer unless NLU agrees it is a repair: "邻居说算了"
     # inside a story is not a cancellation. Corrections name a field and stay readable longer.
     size = len(normalise(text))
     if kind is not None and (size <= 20 or (kind == "correct" and size <= 40) or kind == intent):
         return kind
-    if repair.opens_with_cancel(text) and not looks_like_answer(requested, text):
+    if repair.opens_with_cancel(text) and not looks_like_answer(requested, text, offered):
         return "cancel"
-    if size <= 12 and confidence >= 0.5 and not looks_like_answer(requested, text):
+    if size <= 12 and confidence >= 0.5 and not looks_like_answer(requested, text, offered):
         if intent == "withdraw":
             return "cancel"  # 撤掉 inside the form: nothing is filed yet, so it gives up this one
         if intent == "deny" and requested == "contact_phone" and not repair.is_explicit_confirmation(text):
             return "decline"  # "不给" / "不要" when asked for the number
-    if intent in REPAIR_INTENTS and confidence >= 0.5 and not looks_like_answer(requested, text):
+    if intent in REPAIR_INTENTS and confidence >= 0.5 and not looks_like_answer(requested, text, offered):
         if intent == "none_of_these" and requested not in ("category_choice", SUMMARY):
             return None
         return intent
@@ -139,7 +148,8 @@ class ValidateComplaintForm(FormValidationAction):
         if requested and intent != "crisis":
             kind = kind_of(tracker, requested)
             text = original_text(tracker)
-            if kind is None and requested not in tracker.slots_to_validate() and looks_like_answer(requested, text):
+            if kind is None and requested not in tracker.slots_to_validate() \
+                    and looks_like_answer(requested, text, offered_choices(tracker)):
                 # NLU took the answer for a repair, so the mapping left it out: validate it anyway
                 result = await getattr(self, f"validate_{requested}")(text, dispatcher, tracker, domain)
                 events: list[EventType] = [SlotSet(k, v) for k, v in result.items()]

@@ -199,6 +199,20 @@ async def test_none_of_these_asks_for_a_sentence_more_and_reclassifies(app_datab
         assert sim.slots["category"] == sim.slots["category_choice"]
 
 
+async def test_an_offered_choice_is_the_answer_whatever_nlu_made_of_it(app_database) -> None:
+    """A button title NLU reads as another intent (司法调解 → withdraw) still picks that problem."""
+    sim = FormSim({"consent_given": True, "narrative": NARRATIVE, "complaint_subject": NARRATIVE,
+                   "category_low_confidence": True, "requested_slot": "category_choice",
+                   "category_alternatives": ["司法调解｜政法", "宅基地纠纷｜农村农业", "新农村建设｜城乡建设"]})
+    said = await sim.say("司法调解", intent="withdraw")
+    assert "utter_complaint_cancelled" not in said
+    assert sim.active and (sim.slots["category_choice"], sim.slots["category"]) == ("司法调解", "政法")
+    assert sim.slots["requested_slot"] != "category_choice"
+    # the same words not offered as a button, at another question, still give up
+    assert await FormSim({**BASE, "requested_slot": "complaint_demand"}).say("撤掉吧", intent="withdraw") \
+        == ["utter_complaint_cancelled"]
+
+
 async def test_a_human_asked_for_inside_the_form_keeps_the_form_going(app_database) -> None:
     sim = FormSim({**BASE, "requested_slot": "complaint_respondent"})
     assert await sim.say("我要转人工", intent="request_human") == ["utter_human_requested_in_form"]
